@@ -1,0 +1,5 @@
+//! The platform endpoint group on AWS Lambda.
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    antrean_lambda_host::run(antrean_api::Group::Platform).await
+}

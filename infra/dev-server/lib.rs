@@ -1,0 +1,199 @@
+//! The all-in-one dev server: every endpoint group's router merged and served by
+//! `axum::serve`, on the embedded store (default) or DynamoDB. The same handlers the
+//! Lambdas run; nothing is written twice.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use antrean_api::{ApiConfig, AppState, Group};
+use antrean_domain::auth::token::TokenKeys;
+use antrean_domain::clinic::{self, NewClinic};
+use antrean_domain::user::NewUser;
+use antrean_domain::{Deps, FieldErrors, SystemClock, Tenant};
+use antrean_store::Table;
+use axum::routing::get;
+use axum::{Json, Router};
+use rand::Rng;
+use serde_json::json;
+
+/// The SAM template: the dev server creates its DynamoDB table from the very same definition.
+pub const TEMPLATE_YAML: &str = include_str!("../../template.yaml");
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreChoice {
+    Embedded { data_dir: PathBuf },
+    DynamoDb { endpoint: Option<String>, table: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub port: u16,
+    pub store: StoreChoice,
+    pub jwt_secret: Option<String>,
+    pub token_ttl_minutes: i64,
+    pub platform_token: Option<String>,
+    pub bootstrap_admin_password: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Everything from the environment; see the README's table of variables.
+    pub fn from_env() -> Result<Config, String> {
+        let store = match env("STORE").as_deref().unwrap_or("embedded") {
+            "embedded" => StoreChoice::Embedded { data_dir: PathBuf::from(env("DATA_DIR").unwrap_or_else(|| "./.data".into())) },
+            "dynamodb" => StoreChoice::DynamoDb {
+                endpoint: env("DYNAMODB_ENDPOINT"),
+                table: env("TABLE_NAME").ok_or("STORE=dynamodb needs TABLE_NAME")?,
+            },
+            other => return Err(format!("STORE must be 'embedded' or 'dynamodb', not '{other}'")),
+        };
+        Ok(Config {
+            bind: env("BIND").unwrap_or_else(|| "127.0.0.1".into()),
+            port: env("PORT").map(|p| p.parse().map_err(|_| format!("PORT '{p}' is not a port number"))).transpose()?.unwrap_or(8080),
+            store,
+            jwt_secret: env("JWT_SECRET"),
+            token_ttl_minutes: env("TOKEN_TTL_MINUTES").and_then(|m| m.parse().ok()).unwrap_or(720),
+            platform_token: env("PLATFORM_TOKEN"),
+            bootstrap_admin_password: env("BOOTSTRAP_ADMIN_PASSWORD"),
+        })
+    }
+}
+
+fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// The signing secret: `JWT_SECRET`, else one generated once and kept in the data folder so
+/// a restart does not sign everybody out.
+fn jwt_secret(config: &Config) -> Result<String, String> {
+    if let Some(s) = &config.jwt_secret {
+        return Ok(s.clone());
+    }
+    let dir = match &config.store {
+        StoreChoice::Embedded { data_dir } => data_dir.clone(),
+        StoreChoice::DynamoDb { .. } => PathBuf::from(env("DATA_DIR").unwrap_or_else(|| "./.data".into())),
+    };
+    let path = dir.join("jwt-secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        if s.trim().len() >= 32 {
+            return Ok(s.trim().to_string());
+        }
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let secret = random_token(64);
+    std::fs::write(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(secret)
+}
+
+pub async fn open_store(choice: &StoreChoice) -> Result<Arc<dyn Table>, String> {
+    match choice {
+        StoreChoice::Embedded { data_dir } => {
+            let table = antrean_store::embedded::EmbeddedTable::open(data_dir).map_err(|e| e.to_string())?;
+            Ok(Arc::new(table))
+        }
+        StoreChoice::DynamoDb { endpoint, table } => {
+            let t = antrean_store::dynamodb::DynamoTable::connect(endpoint.as_deref(), table).await;
+            if t.create_table_if_missing(TEMPLATE_YAML).await.map_err(|e| e.to_string())? {
+                tracing::info!(table = %table, "created the DynamoDB table from template.yaml");
+            }
+            Ok(Arc::new(t))
+        }
+    }
+}
+
+/// What `bootstrap` did, so `main` can tell the person at the terminal.
+#[derive(Debug, PartialEq)]
+pub enum Bootstrap {
+    AlreadyThere,
+    Created { generated_password: Option<String> },
+}
+
+/// On an empty store: the `default` clinic with the seed's statuses and roles and the user
+/// `superadmin`. Racing starts are safe: the clinic is one conditional write.
+pub async fn bootstrap(deps: &Deps, admin_password: Option<&str>) -> Result<Bootstrap, String> {
+    let tenant = Tenant::parse("default").expect("a valid slug");
+    if clinic::exists(deps, &tenant).await.map_err(|e| e.to_string())? {
+        return Ok(Bootstrap::AlreadyThere);
+    }
+    let generated = admin_password.is_none().then(|| random_token(20));
+    let password = admin_password.map(str::to_string).or(generated.clone()).unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    let admin = NewUser::parse_admin(
+        &mut errors,
+        &json!({"name": "Super Admin", "username": "superadmin", "email": "superadmin@mail.com", "password": password}),
+        "",
+    )
+    .ok_or_else(|| format!("BOOTSTRAP_ADMIN_PASSWORD is not acceptable: {}", errors.first()))?;
+    let new = NewClinic { tenant, name: "Klinik".into(), admin };
+    match clinic::create(deps, new).await {
+        Ok(_) => Ok(Bootstrap::Created { generated_password: generated }),
+        // Another process bootstrapped first.
+        Err(antrean_domain::DomainError::Validation(_)) => Ok(Bootstrap::AlreadyThere),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub struct Server {
+    pub router: Router,
+    pub state: AppState,
+    pub bootstrap: Bootstrap,
+}
+
+/// Builds the whole API on the chosen store and bootstraps it.
+pub async fn build(config: &Config) -> Result<Server, String> {
+    let table = open_store(&config.store).await?;
+    let tokens = TokenKeys::new(jwt_secret(config)?.as_bytes(), chrono::Duration::minutes(config.token_ttl_minutes))
+        .map_err(|e| e.to_string())?;
+    let deps = Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
+    let bootstrap = bootstrap(&deps, config.bootstrap_admin_password.as_deref()).await?;
+    let state = AppState { deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone() }) };
+    let (api, openapi) = antrean_api::service::routes(Group::ALL).split_for_parts();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .route("/health", get(|| async { Json(json!({"status": "success", "message": "OK"})) }))
+        .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { Json((*doc).clone()) } }));
+    Ok(Server { router: antrean_api::service::finish(api, state.clone()), state, bootstrap })
+}
+
+/// Binds and serves until Ctrl-C / SIGTERM. Returns the bound address through `on_bound`.
+pub async fn serve(config: Config, on_bound: impl FnOnce(SocketAddr)) -> Result<(), String> {
+    let server = build(&config).await?;
+    if let Bootstrap::Created { generated_password } = &server.bootstrap {
+        match generated_password {
+            Some(p) => println!("Created clinic 'default' with user 'superadmin' and password: {p}\n(shown once; set BOOTSTRAP_ADMIN_PASSWORD to choose it)"),
+            None => println!("Created clinic 'default' with user 'superadmin' (password from BOOTSTRAP_ADMIN_PASSWORD)"),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind((config.bind.as_str(), config.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    on_bound(addr);
+    axum::serve(listener, server.router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

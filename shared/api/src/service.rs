@@ -1,0 +1,56 @@
+//! Builds the service a host runs: the chosen groups' routes, JSON answers for unknown routes
+//! and methods, and request tracing with a request id and the clinic.
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+use crate::{groups, AppState, Group};
+
+/// The routes of the given groups with their OpenAPI description.
+pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::with_openapi(crate::openapi::base());
+    for group in selected {
+        router = router.merge(match group {
+            Group::Auth => groups::auth::routes(),
+            Group::MasterData => groups::master_data::routes(),
+            Group::Platform => groups::platform::routes(),
+        });
+    }
+    router
+}
+
+async fn not_found() -> impl IntoResponse {
+    ApiError::new(StatusCode::NOT_FOUND, "The requested route does not exist.")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for this route.")
+}
+
+/// Adds what every host needs around a router: JSON fallbacks and tracing.
+pub fn finish(router: Router<AppState>, state: AppState) -> Router {
+    let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                // The path, never the query string: it may carry a board token.
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), clinic = tracing::field::Empty)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// One group's service, as its Lambda runs it.
+pub fn group_service(group: Group, state: AppState) -> Router {
+    let (router, _) = routes(&[group]).split_for_parts();
+    finish(router, state)
+}

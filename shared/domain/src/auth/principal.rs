@@ -1,0 +1,75 @@
+//! The caller of a request: resolved from `Authorization: Bearer …`, either a sign-in token
+//! (JWT + live session + live user) or an API key. Carries the clinic and the permissions.
+use std::collections::BTreeSet;
+
+use antrean_store::is_expired;
+
+use crate::audit::Actor;
+use crate::auth::{api_key, token};
+use crate::error::{DomainError, DomainResult};
+use crate::permission::Permission;
+use crate::tenant::Tenant;
+use crate::{role, user, Deps};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    Session { user_id: i64, jti: String },
+    ApiKey { id: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant: Tenant,
+    pub actor: Actor,
+    pub credential: Credential,
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl Principal {
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(&p)
+    }
+
+    pub fn require(&self, p: Permission) -> DomainResult<()> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+}
+
+/// Resolves a bearer token. Any failure is the same "Unauthenticated": a caller learns
+/// nothing about which part was wrong.
+pub async fn authenticate(deps: &Deps, bearer: &str) -> DomainResult<Principal> {
+    if let Some(parsed) = api_key::ParsedKey::parse(bearer) {
+        return api_key::authenticate(deps, &parsed).await;
+    }
+    let now = deps.clock.now();
+    let claims = deps.tokens.verify(bearer, now)?;
+    let tenant = Tenant::parse(&claims.clinic).map_err(|_| DomainError::Unauthenticated)?;
+    let session = deps.table.get(&token::session_key(&tenant, &claims.jti)).await?;
+    match session {
+        Some(s) if !is_expired(&s, now.timestamp()) => {}
+        _ => return Err(DomainError::Unauthenticated),
+    }
+    let user_id: i64 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
+    // A deleted user's tokens stop working at once.
+    let user = user::find(deps, &tenant, user_id).await.map_err(|e| match e {
+        DomainError::NotFound(_) => DomainError::Unauthenticated,
+        other => other,
+    })?;
+    let roles = role::permissions_of(deps, &tenant, &user.data.roles).await?;
+    let permissions = roles.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
+    Ok(Principal {
+        tenant,
+        actor: Actor {
+            user_id: Some(user.id),
+            api_key_id: None,
+            name: user.data.name.clone(),
+            roles: roles.into_iter().map(|(_, name, _)| name).collect(),
+        },
+        credential: Credential::Session { user_id, jti: claims.jti },
+        permissions,
+    })
+}

@@ -1,0 +1,32 @@
+//! The clinic's domain: what a clinic, a user, a role, a poly are, and the rules that keep
+//! them right. Storage goes through the table port (`antrean_store::Table`); no AWS types here.
+
+pub mod audit;
+pub mod auth;
+pub mod clinic;
+pub mod clock;
+pub mod error;
+pub mod permission;
+pub mod poly;
+pub mod record;
+pub mod role;
+pub mod status;
+pub mod tenant;
+pub mod user;
+pub mod validate;
+
+use std::sync::Arc;
+
+use antrean_store::Table;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{DomainError, FieldErrors};
+pub use tenant::Tenant;
+
+/// What every domain operation needs from the world, built once per process.
+#[derive(Clone)]
+pub struct Deps {
+    pub table: Arc<dyn Table>,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<auth::token::TokenKeys>,
+}

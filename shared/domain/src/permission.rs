@@ -1,0 +1,90 @@
+//! Permissions: what a role (or an API key) lets its holder do. Every route names one.
+use serde::{Deserialize, Serialize};
+
+macro_rules! permissions {
+    ($($variant:ident => $name:literal : $what:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        pub enum Permission {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Permission::$variant => $name,)* }
+            }
+
+            /// What it allows, in the clinic's words (for the README table and error messages).
+            pub fn describe(self) -> &'static str {
+                match self { $(Permission::$variant => $what,)* }
+            }
+
+            pub fn parse(s: &str) -> Option<Permission> {
+                match s { $($name => Some(Permission::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+permissions! {
+    UsersView => "users.view": "see staff accounts",
+    UsersManage => "users.manage": "create, edit, delete and restore staff accounts",
+    RolesView => "roles.view": "see roles and their permissions",
+    RolesManage => "roles.manage": "create, edit, delete and restore roles",
+    PolyView => "poly.view": "see polies",
+    PolyManage => "poly.manage": "create, edit, delete and restore polies",
+    StatusView => "status.view": "see queue statuses",
+    StatusManage => "status.manage": "edit queue status labels",
+    PatientsView => "patients.view": "see patients",
+    PatientsManage => "patients.manage": "edit patient details",
+    SchedulesView => "schedules.view": "see doctor schedules",
+    SchedulesManage => "schedules.manage": "create, edit and delete doctor schedules",
+    ReservationsView => "reservations.view": "see reservations",
+    ReservationsCreate => "reservations.create": "register patients and hand out queue numbers",
+    ReservationsUpdate => "reservations.update": "edit reservations",
+    QueueView => "queue.view": "see the queue",
+    QueueAnamnesa => "queue.anamnesa": "call patients to anamnesa and send them on to the doctor",
+    QueueDoctor => "queue.doctor": "call patients in to the doctor and finish them",
+    QueueCancel => "queue.cancel": "mark patients no-show or cancelled",
+    CheckupsView => "checkups.view": "see check-up schedules",
+    CheckupsManage => "checkups.manage": "create, edit and delete check-up schedules",
+    ConfigView => "config.view": "see templates, reminders, WhatsApp settings, configs and FAQ",
+    ConfigManage => "config.manage": "change templates, reminders, WhatsApp settings, configs and FAQ",
+    DashboardView => "dashboard.view": "read the dashboards",
+    ReportsView => "reports.view": "read reports",
+    ReportsExport => "reports.export": "download reports as XLSX",
+    AuditView => "audit.view": "read the user activity trail",
+    ApiKeysManage => "api_keys.manage": "create, list and revoke API keys (n8n)",
+    BoardsManage => "boards.manage": "create, list and revoke display boards",
+    BoardWatch => "board.watch": "watch the live queue board",
+}
+
+/// Parses a list of permission names; unknown names are returned as the error.
+pub fn parse_list(names: &[String]) -> Result<Vec<Permission>, Vec<String>> {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for n in names {
+        match Permission::parse(n.trim()) {
+            Some(p) if !ok.contains(&p) => ok.push(p),
+            Some(_) => {}
+            None => bad.push(n.clone()),
+        }
+    }
+    if bad.is_empty() {
+        ok.sort();
+        Ok(ok)
+    } else {
+        Err(bad)
+    }
+}
+
+/// What an API key for n8n gets when its creator names nothing: read what reminders need.
+pub const N8N_DEFAULT: &[Permission] = &[
+    Permission::PatientsView,
+    Permission::SchedulesView,
+    Permission::ReservationsView,
+    Permission::QueueView,
+    Permission::CheckupsView,
+    Permission::ConfigView,
+];

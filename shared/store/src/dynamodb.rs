@@ -1,0 +1,576 @@
+//! The cloud adapter: the table port on DynamoDB (GetItem, Query, PutItem/UpdateItem/DeleteItem
+//! for one-operation writes, TransactWriteItems for the rest). No Scan: the port has none.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    Update as DynUpdate,
+};
+use aws_sdk_dynamodb::Client;
+use serde_json::{Map, Number, Value};
+
+use crate::cursor;
+use crate::port::*;
+
+pub struct DynamoTable {
+    client: Client,
+    table: String,
+}
+
+fn unavailable<E: std::fmt::Debug>(e: E) -> StoreError {
+    StoreError::Unavailable(format!("{e:?}"))
+}
+
+impl DynamoTable {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoTable { client, table: table.into() }
+    }
+
+    /// Builds a client from the environment; with `endpoint` (DynamoDB Local) it fills in a
+    /// region and static credentials when the environment has none, since Local accepts any.
+    pub async fn connect(endpoint: Option<&str>, table: &str) -> Self {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(url) = endpoint {
+            loader = loader.endpoint_url(url);
+            if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+                loader = loader.region(aws_config::Region::new("us-east-1"));
+            }
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "local", "local", None, None, "dynamodb-local",
+                ));
+            }
+        }
+        let config = loader.load().await;
+        DynamoTable::new(Client::new(&config), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Creates the table when it is missing, from the `AWS::DynamoDB::Table` resource of the
+    /// SAM template, so local runs use the very definition that is deployed. Returns true
+    /// when it created the table.
+    pub async fn create_table_if_missing(&self, template_yaml: &str) -> Result<bool, StoreError> {
+        match self.client.describe_table().table_name(&self.table).send().await {
+            Ok(_) => return Ok(false),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        let def = TableDefinition::from_template(template_yaml)?;
+        let mut create = self.client.create_table().table_name(&self.table).billing_mode(BillingMode::PayPerRequest);
+        for (name, ty) in &def.attributes {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(ScalarAttributeType::from(ty.as_str()))
+                    .build()
+                    .map_err(unavailable)?,
+            );
+        }
+        for el in key_schema(&def.key)? {
+            create = create.key_schema(el);
+        }
+        for (index, key) in &def.indexes {
+            let mut gsi = GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build());
+            for el in key_schema(key)? {
+                gsi = gsi.key_schema(el);
+            }
+            create = create.global_secondary_indexes(gsi.build().map_err(unavailable)?);
+        }
+        match create.send().await {
+            Ok(_) => {}
+            // Another process created it between our describe and create: that is fine.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(false),
+            Err(e) => return Err(unavailable(e)),
+        }
+        if let Some(ttl) = &def.ttl_attribute {
+            self.client
+                .update_time_to_live()
+                .table_name(&self.table)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build().map_err(unavailable)?,
+                )
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(true)
+    }
+
+    pub async fn delete_table(&self) -> Result<(), StoreError> {
+        self.client.delete_table().table_name(&self.table).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+fn key_schema(key: &(String, String)) -> Result<Vec<KeySchemaElement>, StoreError> {
+    Ok(vec![
+        KeySchemaElement::builder().attribute_name(&key.0).key_type(KeyType::Hash).build().map_err(unavailable)?,
+        KeySchemaElement::builder().attribute_name(&key.1).key_type(KeyType::Range).build().map_err(unavailable)?,
+    ])
+}
+
+/// The parts of the template's table resource that creating a table needs.
+#[derive(Debug, PartialEq)]
+pub struct TableDefinition {
+    pub attributes: Vec<(String, String)>,
+    pub key: (String, String),
+    pub indexes: Vec<(String, (String, String))>,
+    pub ttl_attribute: Option<String>,
+}
+
+impl TableDefinition {
+    pub fn from_template(template_yaml: &str) -> Result<Self, StoreError> {
+        let bad = |what: &str| StoreError::Invalid(format!("template.yaml: {what}"));
+        let doc: serde_yaml::Value = serde_yaml::from_str(template_yaml).map_err(|e| bad(&e.to_string()))?;
+        let resources = doc.get("Resources").and_then(|r| r.as_mapping()).ok_or_else(|| bad("no Resources"))?;
+        let props = resources
+            .values()
+            .find(|r| r.get("Type").and_then(|t| t.as_str()) == Some("AWS::DynamoDB::Table"))
+            .and_then(|r| r.get("Properties"))
+            .ok_or_else(|| bad("no AWS::DynamoDB::Table resource"))?;
+        let s = |v: &serde_yaml::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let schema = |v: Option<&serde_yaml::Value>| -> Result<(String, String), StoreError> {
+            let els = v.and_then(|x| x.as_sequence()).ok_or_else(|| bad("KeySchema"))?;
+            let find = |kind: &str| {
+                els.iter().find(|e| s(e, "KeyType").as_deref() == Some(kind)).and_then(|e| s(e, "AttributeName"))
+            };
+            Ok((find("HASH").ok_or_else(|| bad("HASH key"))?, find("RANGE").ok_or_else(|| bad("RANGE key"))?))
+        };
+        let attributes = props
+            .get("AttributeDefinitions")
+            .and_then(|a| a.as_sequence())
+            .ok_or_else(|| bad("AttributeDefinitions"))?
+            .iter()
+            .map(|a| Ok((s(a, "AttributeName").ok_or_else(|| bad("AttributeName"))?, s(a, "AttributeType").ok_or_else(|| bad("AttributeType"))?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let indexes = props
+            .get("GlobalSecondaryIndexes")
+            .and_then(|g| g.as_sequence())
+            .map(|gs| {
+                gs.iter()
+                    .map(|g| Ok((s(g, "IndexName").ok_or_else(|| bad("IndexName"))?, schema(g.get("KeySchema"))?)))
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let ttl_attribute = props.get("TimeToLiveSpecification").and_then(|t| s(t, "AttributeName"));
+        Ok(TableDefinition { attributes, key: schema(props.get("KeySchema"))?, indexes, ttl_attribute })
+    }
+}
+
+pub fn to_attribute(v: &Value) -> AttributeValue {
+    match v {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(a) => AttributeValue::L(a.iter().map(to_attribute).collect()),
+        Value::Object(m) => AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+    }
+}
+
+fn number(n: &str) -> Value {
+    n.parse::<i64>()
+        .map(Value::from)
+        .ok()
+        .or_else(|| n.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number))
+        .unwrap_or(Value::Null)
+}
+
+pub fn from_attribute(av: &AttributeValue) -> Value {
+    match av {
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => number(n),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::L(l) => Value::Array(l.iter().map(from_attribute).collect()),
+        AttributeValue::M(m) => Value::Object(sorted(m)),
+        AttributeValue::Ss(ss) => Value::Array(ss.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ns(ns) => Value::Array(ns.iter().map(|n| number(n)).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// DynamoDB hands attributes back in no particular order; sort them so items read the same twice.
+fn sorted(m: &HashMap<String, AttributeValue>) -> Map<String, Value> {
+    let mut keys: Vec<_> = m.keys().collect();
+    keys.sort();
+    keys.into_iter().map(|k| (k.clone(), from_attribute(&m[k]))).collect()
+}
+
+fn to_item(m: &HashMap<String, AttributeValue>) -> Item {
+    sorted(m)
+}
+
+fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_string(), AttributeValue::S(key.pk.clone())), ("sk".to_string(), AttributeValue::S(key.sk.clone()))])
+}
+
+/// Placeholders for one request's expressions: every name and value goes through them, so no
+/// attribute name can collide with a reserved word and no value is spliced into text.
+#[derive(Default)]
+struct Expr {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    fn name(&mut self, attr: &str) -> String {
+        if let Some((p, _)) = self.names.iter().find(|(_, a)| a.as_str() == attr) {
+            return p.clone();
+        }
+        let p = format!("#n{}", self.names.len());
+        self.names.insert(p.clone(), attr.to_string());
+        p
+    }
+
+    fn value(&mut self, v: AttributeValue) -> String {
+        let p = format!(":v{}", self.values.len());
+        self.values.insert(p.clone(), v);
+        p
+    }
+
+    fn condition(&mut self, c: &Condition) -> String {
+        match c {
+            Condition::Exists => format!("attribute_exists({})", self.name("pk")),
+            Condition::NotExists => format!("attribute_not_exists({})", self.name("pk")),
+            Condition::AttrExists(a) => format!("attribute_exists({})", self.name(a)),
+            Condition::AttrNotExists(a) => format!("attribute_not_exists({})", self.name(a)),
+            Condition::Equals(a, v) => {
+                let (n, v) = (self.name(a), self.value(to_attribute(v)));
+                format!("{n} = {v}")
+            }
+            Condition::Compare(a, cmp, x) => {
+                let (n, v) = (self.name(a), self.value(AttributeValue::N(x.to_string())));
+                let op = match cmp {
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                    Cmp::Ne => "<>",
+                };
+                // A missing attribute never satisfies a comparison, as in the embedded store.
+                format!("(attribute_exists({n}) AND {n} {op} {v})")
+            }
+            Condition::And(cs) | Condition::Or(cs) if cs.is_empty() => {
+                let always = matches!(c, Condition::And(_));
+                let pk = self.name("pk");
+                if always {
+                    format!("(attribute_exists({pk}) OR attribute_not_exists({pk}))")
+                } else {
+                    format!("(attribute_exists({pk}) AND attribute_not_exists({pk}))")
+                }
+            }
+            Condition::And(cs) => {
+                let parts: Vec<_> = cs.iter().map(|c| self.condition(c)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            Condition::Or(cs) => {
+                let parts: Vec<_> = cs.iter().map(|c| self.condition(c)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+        }
+    }
+
+    fn update(&mut self, u: &Update) -> String {
+        let mut clauses = Vec::new();
+        if !u.set.is_empty() {
+            let parts: Vec<_> = u
+                .set
+                .iter()
+                .map(|(a, v)| {
+                    let (n, v) = (self.name(a), self.value(to_attribute(v)));
+                    format!("{n} = {v}")
+                })
+                .collect();
+            clauses.push(format!("SET {}", parts.join(", ")));
+        }
+        if !u.remove.is_empty() {
+            let parts: Vec<_> = u.remove.iter().map(|a| self.name(a)).collect();
+            clauses.push(format!("REMOVE {}", parts.join(", ")));
+        }
+        if !u.add.is_empty() {
+            let parts: Vec<_> = u
+                .add
+                .iter()
+                .map(|(a, by)| {
+                    let (n, v) = (self.name(a), self.value(AttributeValue::N(by.to_string())));
+                    format!("{n} {v}")
+                })
+                .collect();
+            clauses.push(format!("ADD {}", parts.join(", ")));
+        }
+        if clauses.is_empty() {
+            // UpdateItem needs an expression: re-set pk (a no-op) to create-or-touch the item.
+            return format!("SET {} = {}", self.name("pk"), self.value(AttributeValue::Null(true)));
+        }
+        clauses.join(" ")
+    }
+
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+fn retryable_code(code: &str) -> bool {
+    matches!(
+        code,
+        "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+    )
+}
+
+impl DynamoTable {
+    fn transact_item(&self, op: &Op) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::default();
+        let item = match op {
+            Op::Put { item, condition } => {
+                let cond = condition.as_ref().map(|c| e.condition(c));
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()))
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(unavailable)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            Op::Update { key, update, condition } => {
+                let expr = e.update(update);
+                let cond = condition.as_ref().map(|c| e.condition(c));
+                let upd = DynUpdate::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .update_expression(expr)
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(unavailable)?;
+                TransactWriteItem::builder().update(upd).build()
+            }
+            Op::Delete { key, condition } => {
+                let cond = condition.as_ref().map(|c| e.condition(c));
+                let del = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(unavailable)?;
+                TransactWriteItem::builder().delete(del).build()
+            }
+            Op::Check { key, condition } => {
+                let cond = e.condition(condition);
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .build()
+                    .map_err(unavailable)?;
+                TransactWriteItem::builder().condition_check(check).build()
+            }
+        };
+        Ok(item)
+    }
+
+    /// One operation: the plain single-item call, half the capacity of a transaction.
+    async fn write_one(&self, op: &Op) -> Result<(), StoreError> {
+        let mut e = Expr::default();
+        let failed = StoreError::ConditionFailed { index: 0 };
+        let result = match op {
+            Op::Put { item, condition } => {
+                let cond = condition.as_ref().map(|c| e.condition(c));
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()))
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| match err.as_service_error() {
+                        Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
+                        Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
+                        _ => sdk_error(err),
+                    })
+            }
+            Op::Update { key, update, condition } => {
+                let expr = e.update(update);
+                let cond = condition.as_ref().map(|c| e.condition(c));
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .update_expression(expr)
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| match err.as_service_error() {
+                        Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
+                        Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
+                        _ => sdk_error(err),
+                    })
+            }
+            Op::Delete { key, condition } => {
+                let cond = condition.as_ref().map(|c| e.condition(c));
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_map(key)))
+                    .set_condition_expression(cond)
+                    .set_expression_attribute_names(e.names())
+                    .set_expression_attribute_values(e.values())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| match err.as_service_error() {
+                        Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
+                        Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
+                        _ => sdk_error(err),
+                    })
+            }
+            Op::Check { .. } => unreachable!("a lone condition check goes through a transaction"),
+        };
+        result
+    }
+}
+
+/// Throttling is worth a retry; everything else is an outage the caller reports.
+fn sdk_error<E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata, R: std::fmt::Debug>(
+    err: SdkError<E, R>,
+) -> StoreError {
+    if let Some(code) = err.as_service_error().and_then(|s| s.code()) {
+        if retryable_code(code.trim_end_matches("Exception")) {
+            return StoreError::Conflict;
+        }
+    }
+    unavailable(err)
+}
+
+#[async_trait]
+impl Table for DynamoTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item().map(to_item))
+    }
+
+    async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        let (pk_attr, sk_attr) = q.index.key_attributes();
+        let mut e = Expr::default();
+        let pk_name = e.name(pk_attr);
+        let pk_value = e.value(AttributeValue::S(q.pk.clone()));
+        let mut expr = format!("{pk_name} = {pk_value}");
+        let mut sk = |op: &str, v: &str, e: &mut Expr| {
+            let (n, v) = (e.name(sk_attr), e.value(AttributeValue::S(v.to_string())));
+            format!(" AND {n} {op} {v}")
+        };
+        match &q.sk {
+            SortKey::Any => {}
+            SortKey::Eq(v) => expr += &sk("=", v, &mut e),
+            SortKey::Lt(v) => expr += &sk("<", v, &mut e),
+            SortKey::Le(v) => expr += &sk("<=", v, &mut e),
+            SortKey::Gt(v) => expr += &sk(">", v, &mut e),
+            SortKey::Ge(v) => expr += &sk(">=", v, &mut e),
+            SortKey::BeginsWith(p) => {
+                let (n, v) = (e.name(sk_attr), e.value(AttributeValue::S(p.clone())));
+                expr += &format!(" AND begins_with({n}, {v})");
+            }
+            SortKey::Between(a, b) => {
+                let n = e.name(sk_attr);
+                let (a, b) = (e.value(AttributeValue::S(a.clone())), e.value(AttributeValue::S(b.clone())));
+                expr += &format!(" AND {n} BETWEEN {a} AND {b}");
+            }
+        }
+        let start = match &q.cursor {
+            Some(c) => Some(
+                cursor::decode(c)?
+                    .into_iter()
+                    .map(|(k, v)| match v {
+                        Value::String(s) => Ok((k, AttributeValue::S(s))),
+                        _ => Err(StoreError::Invalid("malformed cursor".into())),
+                    })
+                    .collect::<Result<HashMap<_, _>, _>>()?,
+            ),
+            None => None,
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.name().map(str::to_string))
+            .key_condition_expression(expr)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .scan_index_forward(q.ascending)
+            .set_limit(q.limit.map(|l| l.min(i32::MAX as usize) as i32))
+            .set_exclusive_start_key(start)
+            // The base table reads strongly; a GSI can only read eventually.
+            .set_consistent_read((q.index == Index::Table).then_some(true))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let items = out.items().iter().map(to_item).collect();
+        let cursor = out.last_evaluated_key().map(|k| cursor::encode(&sorted(k)));
+        Ok(Page { items, cursor })
+    }
+
+    async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        validate_write(&ops)?;
+        if ops.len() == 1 && !matches!(ops[0], Op::Check { .. }) {
+            return self.write_one(&ops[0]).await;
+        }
+        let items = ops.iter().map(|op| self.transact_item(op)).collect::<Result<Vec<_>, _>>()?;
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(service) = err.as_service_error() {
+                    if let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) = service {
+                        let reasons = c.cancellation_reasons();
+                        if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                            return Err(StoreError::ConditionFailed { index });
+                        }
+                        if reasons.iter().any(|r| r.code().is_some_and(retryable_code)) {
+                            return Err(StoreError::Conflict);
+                        }
+                    }
+                    if service.is_transaction_in_progress_exception() {
+                        return Err(StoreError::Conflict);
+                    }
+                }
+                Err(sdk_error(err))
+            }
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        "dynamodb"
+    }
+}
