@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::AppState;
 
-/// A JSON object body. An empty body counts as `{}` so that missing fields get the seed's
+/// A JSON object body. An empty body (or `null`) counts as `{}` so that missing fields get the seed's
 /// field errors rather than a parse error.
 pub struct JsonBody(pub Value);
 
@@ -30,6 +30,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(v @ Value::Object(_)) => Ok(JsonBody(v)),
+            // The seed documents bodyless calls as `null`.
+            Ok(Value::Null) => Ok(JsonBody(Value::Object(Default::default()))),
             Ok(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "The request body must be a JSON object.")),
             Err(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "The request body is not valid JSON.")),
         }

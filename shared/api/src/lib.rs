@@ -31,11 +31,23 @@ pub struct AppState {
 /// The endpoint groups of the seed's module table, plus the platform group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
+    /// Login, logout, API keys.
     Auth,
+    /// Users, roles, poly, status, patients (seed M7).
     MasterData,
+    /// Doctor schedules (seed M1).
+    Schedule,
+    /// Reservations, the queue and check-up schedules.
+    Queue,
+    /// Message templates, reminder configs, WhatsApp configs, configs, FAQ.
+    Configuration,
+    /// Dashboards and reports.
+    Report,
+    /// Clinics, for the platform operator.
     Platform,
 }
 
 impl Group {
-    pub const ALL: &'static [Group] = &[Group::Auth, Group::MasterData, Group::Platform];
+    pub const ALL: &'static [Group] =
+        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform];
 }

@@ -17,6 +17,10 @@ pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
         router = router.merge(match group {
             Group::Auth => groups::auth::routes(),
             Group::MasterData => groups::master_data::routes(),
+            Group::Schedule => groups::schedule::routes(),
+            Group::Queue => groups::queue::routes(),
+            Group::Configuration => groups::configuration::routes(),
+            Group::Report => groups::report::routes(),
             Group::Platform => groups::platform::routes(),
         });
     }

@@ -1,4 +1,8 @@
 //! One module per endpoint group of the seed's module table.
 pub mod auth;
+pub mod configuration;
 pub mod master_data;
 pub mod platform;
+pub mod queue;
+pub mod report;
+pub mod schedule;

@@ -1,0 +1,8 @@
+//! Black-box tests: each test starts the dev server (in-process, on a free port) on a fresh
+//! store and talks HTTP to it, like a client written from the seed document would.
+//! `on_both_stores!` runs every test on the embedded store and on DynamoDB Local.
+mod helpers;
+
+mod auth;
+mod platform;
+mod poly;
