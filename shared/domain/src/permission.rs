@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! permissions {
     ($($variant:ident => $name:literal : $what:literal,)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum Permission {
             $(#[serde(rename = $name)] $variant,)*
         }
@@ -59,6 +59,18 @@ permissions! {
     BoardsManage => "boards.manage": "create, list and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
 }
+
+/// Documented as the strings clients send and receive (`"poly.view"`), not the Rust names.
+impl utoipa::PartialSchema for Permission {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Permission::ALL.iter().map(|p| p.as_str())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Permission {}
 
 /// Parses a list of permission names; unknown names are returned as the error.
 pub fn parse_list(names: &[String]) -> Result<Vec<Permission>, Vec<String>> {
