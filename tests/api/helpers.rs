@@ -55,7 +55,7 @@ impl std::fmt::Debug for Reply {
 async fn dynamodb_endpoint() -> String {
     match std::env::var("DYNAMODB_ENDPOINT") {
         Ok(e) if !e.is_empty() => e,
-        _ => panic!("DYNAMODB_ENDPOINT is not set"), // TESTKIT
+        _ => antrean_testkit::dynamodb_endpoint().await,
     }
 }
 

@@ -53,6 +53,10 @@ impl DynamoTable {
         &self.client
     }
 
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
     /// Creates the table when it is missing, from the `AWS::DynamoDB::Table` resource of the
     /// SAM template, so local runs use the very definition that is deployed. Returns true
     /// when it created the table.
@@ -91,6 +95,8 @@ impl DynamoTable {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(false),
             Err(e) => return Err(unavailable(e)),
         }
+        // DynamoDB creates tables asynchronously and refuses a TTL change until it is ACTIVE.
+        self.wait_until_active().await?;
         if let Some(ttl) = &def.ttl_attribute {
             self.client
                 .update_time_to_live()
@@ -103,6 +109,17 @@ impl DynamoTable {
                 .map_err(unavailable)?;
         }
         Ok(true)
+    }
+
+    async fn wait_until_active(&self) -> Result<(), StoreError> {
+        for _ in 0..600 {
+            let out = self.client.describe_table().table_name(&self.table).send().await.map_err(unavailable)?;
+            if out.table().and_then(|t| t.table_status()) == Some(&aws_sdk_dynamodb::types::TableStatus::Active) {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Err(StoreError::Unavailable(format!("table {} did not become ACTIVE within 2 minutes", self.table)))
     }
 
     pub async fn delete_table(&self) -> Result<(), StoreError> {
@@ -257,8 +274,10 @@ impl Expr {
                     Cmp::Ge => ">=",
                     Cmp::Ne => "<>",
                 };
-                // A missing attribute never satisfies a comparison, as in the embedded store.
-                format!("(attribute_exists({n}) AND {n} {op} {v})")
+                // Only a number attribute can satisfy it: a missing one or a string never does
+                // (without the type test, `<>` would hold for a string against a number).
+                let number = self.value(AttributeValue::S("N".into()));
+                format!("(attribute_type({n}, {number}) AND {n} {op} {v})")
             }
             Condition::And(cs) | Condition::Or(cs) if cs.is_empty() => {
                 let always = matches!(c, Condition::And(_));
@@ -309,8 +328,9 @@ impl Expr {
             clauses.push(format!("ADD {}", parts.join(", ")));
         }
         if clauses.is_empty() {
-            // UpdateItem needs an expression: re-set pk (a no-op) to create-or-touch the item.
-            return format!("SET {} = {}", self.name("pk"), self.value(AttributeValue::Null(true)));
+            // UpdateItem needs an expression, and a key attribute cannot be in one: removing
+            // an attribute no item has creates a missing item and leaves an existing one as is.
+            return format!("REMOVE {}", self.name(NO_SUCH_ATTRIBUTE));
         }
         clauses.join(" ")
     }
@@ -323,10 +343,32 @@ impl Expr {
     }
 }
 
+/// DynamoDB refuses an empty string in a key condition and a BETWEEN whose bounds are the
+/// wrong way round. No stored key is empty, so such a condition is rewritten to what it means;
+/// `None` when it matches nothing.
+fn answerable(sk: &SortKey) -> Option<SortKey> {
+    match sk {
+        SortKey::Eq(v) | SortKey::Lt(v) | SortKey::Le(v) if v.is_empty() => None,
+        SortKey::Gt(v) | SortKey::Ge(v) | SortKey::BeginsWith(v) if v.is_empty() => Some(SortKey::Any),
+        SortKey::Between(a, b) if b.is_empty() || a > b => None,
+        SortKey::Between(a, b) if a.is_empty() => Some(SortKey::Le(b.clone())),
+        other => Some(other.clone()),
+    }
+}
+
+/// What an empty `Update` removes to make a valid update expression.
+const NO_SUCH_ATTRIBUTE: &str = "__antrean_no_such_attribute__";
+
+/// Error codes (service errors without the `Exception` suffix, and transaction cancellation
+/// reasons) that mean "try again".
 fn retryable_code(code: &str) -> bool {
     matches!(
         code,
-        "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+        "TransactionConflict"
+            | "Throttling"
+            | "ThrottlingError"
+            | "ProvisionedThroughputExceeded"
+            | "RequestLimitExceeded"
     )
 }
 
@@ -455,13 +497,18 @@ impl DynamoTable {
     }
 }
 
-/// Throttling is worth a retry; everything else is an outage the caller reports.
+/// Throttling is worth a retry; a request DynamoDB calls malformed is `Invalid`, as the
+/// embedded store calls it; everything else is an outage the caller reports.
 fn sdk_error<E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata, R: std::fmt::Debug>(
     err: SdkError<E, R>,
 ) -> StoreError {
-    if let Some(code) = err.as_service_error().and_then(|s| s.code()) {
+    if let Some(service) = err.as_service_error() {
+        let code = service.code().unwrap_or_default();
         if retryable_code(code.trim_end_matches("Exception")) {
             return StoreError::Conflict;
+        }
+        if code == "ValidationException" {
+            return StoreError::Invalid(service.message().unwrap_or(code).to_string());
         }
     }
     unavailable(err)
@@ -483,16 +530,22 @@ impl Table for DynamoTable {
     }
 
     async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        if q.limit == Some(0) {
+            return Err(StoreError::Invalid("a query limit must be at least 1".into()));
+        }
         let (pk_attr, sk_attr) = q.index.key_attributes();
         let mut e = Expr::default();
         let pk_name = e.name(pk_attr);
         let pk_value = e.value(AttributeValue::S(q.pk.clone()));
         let mut expr = format!("{pk_name} = {pk_value}");
-        let mut sk = |op: &str, v: &str, e: &mut Expr| {
+        let sk = |op: &str, v: &str, e: &mut Expr| {
             let (n, v) = (e.name(sk_attr), e.value(AttributeValue::S(v.to_string())));
             format!(" AND {n} {op} {v}")
         };
-        match &q.sk {
+        let Some(sort_key) = answerable(&q.sk) else {
+            return Ok(Page::default());
+        };
+        match &sort_key {
             SortKey::Any => {}
             SortKey::Eq(v) => expr += &sk("=", v, &mut e),
             SortKey::Lt(v) => expr += &sk("<", v, &mut e),
@@ -509,7 +562,7 @@ impl Table for DynamoTable {
                 expr += &format!(" AND {n} BETWEEN {a} AND {b}");
             }
         }
-        let start = match &q.cursor {
+        let mut start = match &q.cursor {
             Some(c) => Some(
                 cursor::decode(c)?
                     .into_iter()
@@ -521,25 +574,31 @@ impl Table for DynamoTable {
             ),
             None => None,
         };
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .set_index_name(q.index.name().map(str::to_string))
-            .key_condition_expression(expr)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .scan_index_forward(q.ascending)
-            .set_limit(q.limit.map(|l| l.min(i32::MAX as usize) as i32))
-            .set_exclusive_start_key(start)
-            // The base table reads strongly; a GSI can only read eventually.
-            .set_consistent_read((q.index == Index::Table).then_some(true))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let items = out.items().iter().map(to_item).collect();
-        let cursor = out.last_evaluated_key().map(|k| cursor::encode(&sorted(k)));
-        Ok(Page { items, cursor })
+        let mut items = Vec::new();
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(q.index.name().map(str::to_string))
+                .key_condition_expression(expr.clone())
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .scan_index_forward(q.ascending)
+                .set_limit(q.limit.map(|l| l.min(i32::MAX as usize) as i32))
+                .set_exclusive_start_key(start)
+                // The base table reads strongly; a GSI can only read eventually.
+                .set_consistent_read((q.index == Index::Table).then_some(true))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items().iter().map(to_item));
+            match out.last_evaluated_key {
+                // Without a limit the port reads the whole range: follow DynamoDB's 1 MB pages.
+                Some(last) if q.limit.is_none() => start = Some(last),
+                last => return Ok(Page { items, cursor: last.map(|k| cursor::encode(&sorted(&k))) }),
+            }
+        }
     }
 
     async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
@@ -556,6 +615,9 @@ impl Table for DynamoTable {
                         let reasons = c.cancellation_reasons();
                         if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
                             return Err(StoreError::ConditionFailed { index });
+                        }
+                        if let Some(r) = reasons.iter().find(|r| r.code() == Some("ValidationError")) {
+                            return Err(StoreError::Invalid(r.message().unwrap_or("ValidationError").to_string()));
                         }
                         if reasons.iter().any(|r| r.code().is_some_and(retryable_code)) {
                             return Err(StoreError::Conflict);

@@ -99,9 +99,34 @@ fn string_attr(item: &Item, attr: &str) -> Option<String> {
     item.get(attr).and_then(Value::as_str).map(str::to_string)
 }
 
+/// DynamoDB keeps numbers as decimals and hands `1.0` back as `1`; store them the same way.
+fn normalise_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(normalise_numbers),
+        Value::Object(m) => m.values_mut().for_each(normalise_numbers),
+        _ => {}
+    }
+}
+
 fn store(conn: &Connection, item: &Item) -> Result<(), StoreError> {
     let key = Key::of(item).ok_or_else(|| StoreError::Invalid("item without string pk/sk".into()))?;
-    let body = serde_json::to_string(item).map_err(unavailable)?;
+    // DynamoDB refuses an index key attribute that is not a non-empty string (template.yaml
+    // declares them S); refuse it here too rather than silently leave the item unindexed.
+    for attr in ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
+        if item.get(attr).is_some_and(|v| v.as_str().is_none_or(str::is_empty)) {
+            return Err(StoreError::Invalid(format!("{attr} must be a non-empty string")));
+        }
+    }
+    let mut normalised = Value::Object(item.clone());
+    normalise_numbers(&mut normalised);
+    let body = serde_json::to_string(&normalised).map_err(unavailable)?;
     conn.execute(
         "INSERT OR REPLACE INTO items (pk, sk, body, gsi1pk, gsi1sk, gsi2pk, gsi2sk, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -127,7 +152,14 @@ fn prefix_end(prefix: &str) -> String {
 
 fn run_query(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
     let (pk_col, sk_col) = q.index.key_attributes();
+    if q.limit == Some(0) {
+        return Err(StoreError::Invalid("a query limit must be at least 1".into()));
+    }
     let mut sql = format!("SELECT body, pk, sk, {sk_col} FROM items WHERE {pk_col} = ?");
+    if q.index != Index::Table {
+        // A GSI holds only items that have both of its key attributes (sparse, as in DynamoDB).
+        sql.push_str(&format!(" AND {sk_col} IS NOT NULL"));
+    }
     let mut args: Vec<String> = vec![q.pk.clone()];
     let mut bound = |op: &str, v: &str, sql: &mut String| {
         sql.push_str(&format!(" AND {sk_col} {op} ?"));

@@ -266,7 +266,8 @@ impl Update {
                     .as_i64()
                     .ok_or_else(|| StoreError::Invalid(format!("ADD on non-integer attribute {a}")))?,
             };
-            item.insert(a.clone(), Value::from(now + by));
+            let sum = now.checked_add(*by).ok_or_else(|| StoreError::Invalid(format!("ADD overflows attribute {a}")))?;
+            item.insert(a.clone(), Value::from(sum));
         }
         Ok(item)
     }
