@@ -2,9 +2,13 @@
 //! information are the clinic's to edit. Seeded with every clinic, ids 1..7 in workflow order.
 use antrean_store::Op;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::record::{self, Record, Unique};
+use crate::audit::Actor;
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::record::{self, Record, Stored, Unique};
 use crate::tenant::Tenant;
+use crate::{validate, Deps};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Status {
@@ -41,4 +45,94 @@ pub fn defaults() -> Vec<Status> {
 
 pub fn seed_ops(tenant: &Tenant, ts: &str) -> Vec<Op> {
     record::seed_ops(tenant, defaults(), ts).expect("the default statuses serialise")
+}
+
+/// True for the codes the queue engine keys on.
+pub fn is_workflow(code: &str) -> bool {
+    WORKFLOW.iter().any(|(c, _, _)| *c == code)
+}
+
+impl Status {
+    /// `{"status_name": "REGISTERED", "label": "Terdaftar", "information": "Sudah daftar"}`:
+    /// the code is required (≤ 50, stored upper-case), the label required (≤ 255), the
+    /// information optional (≤ 1000).
+    pub fn parse(body: &Value) -> DomainResult<Status> {
+        let mut errors = FieldErrors::new();
+        let status_name = validate::required_string(&mut errors, body, "status_name", 50);
+        let label = validate::required_string(&mut errors, body, "label", 255);
+        let information = validate::optional_string(&mut errors, body, "information", 1000);
+        errors.into_result()?;
+        Ok(Status { status_name: status_name.unwrap().to_uppercase(), label: label.unwrap(), information })
+    }
+
+    /// Case-insensitive part of the code or the label.
+    pub fn matches(&self, needle: &str) -> bool {
+        self.status_name.to_lowercase().contains(needle) || self.label.to_lowercase().contains(needle)
+    }
+}
+
+/// Replaces a status's fields. A workflow status keeps its code (422 on a change): only its
+/// label and information are the clinic's to edit.
+pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, new: Status) -> DomainResult<Stored<Status>> {
+    record::update::<Status>(deps, tenant, actor, id, |current| {
+        let code = &current.data.status_name;
+        if is_workflow(code) && *code != new.status_name {
+            return Err(FieldErrors::single(
+                "status_name",
+                format!("The status name of the workflow status {code} cannot be changed: the queue depends on it."),
+            ));
+        }
+        Ok((new.clone(), vec![]))
+    })
+    .await
+}
+
+/// Soft delete; a workflow status is refused (409). Workflow codes never change and are
+/// never freed, so checking the code read here is as good as checking it in the write.
+pub async fn trash(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<()> {
+    let current = record::find::<Status>(deps, tenant, id).await?;
+    if is_workflow(&current.data.status_name) {
+        return Err(DomainError::Conflict(format!(
+            "The workflow status {} cannot be deleted: the queue depends on it.",
+            current.data.status_name
+        )));
+    }
+    record::trash::<Status>(deps, tenant, actor, id, vec![]).await
+}
+
+/// Live (or trashed) statuses matching `search` (code or label), by id.
+pub async fn list(deps: &Deps, tenant: &Tenant, trashed: bool, search: Option<&str>) -> DomainResult<Vec<Stored<Status>>> {
+    let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let mut out: Vec<Stored<Status>> = record::list::<Status>(deps, tenant, trashed)
+        .await?
+        .into_iter()
+        .filter(|s| needle.as_deref().is_none_or(|n| s.data.matches(n)))
+        .collect();
+    out.sort_by_key(|s| s.id);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn codes_are_upper_cased_and_information_is_optional() {
+        let s = Status::parse(&json!({"status_name": " registered ", "label": "Terdaftar"})).unwrap();
+        assert_eq!(s, Status { status_name: "REGISTERED".into(), label: "Terdaftar".into(), information: None });
+        match Status::parse(&json!({"label": 3})) {
+            Err(DomainError::Validation(e)) => assert_eq!(
+                Value::Object(e.0),
+                json!({"status_name": ["The status name field is required."], "label": ["The label field must be a string."]})
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_workflow_is_seven_fixed_codes() {
+        assert_eq!(WORKFLOW.len(), 7);
+        assert!(is_workflow("WAITING") && is_workflow("CANCELLED") && !is_workflow("REGISTERED"));
+    }
 }

@@ -1,12 +1,19 @@
 //! Staff accounts. The user record holds nothing secret: the password hash and the lockout
-//! counters live in a separate credential item, so no listing can ever leak them.
-use antrean_store::{Item, Key, Op};
+//! counters live in a separate credential item, so no listing can ever leak them. The
+//! credential is written in the same atomic write as the account (create, password change).
+use std::collections::{HashMap, HashSet};
+
+use antrean_store::{Item, Key, Op, Update};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::audit::Actor;
 use crate::auth::password;
+use crate::clock::stamp;
 use crate::error::{DomainError, DomainResult, FieldErrors};
-use crate::record::{self, Record, Stored, Unique};
+use crate::poly::Poly;
+use crate::record::{self, Record, Requirement, Stored, Unique};
+use crate::role::Role;
 use crate::tenant::{id_key, Tenant};
 use crate::{validate, Deps};
 
@@ -21,6 +28,33 @@ pub struct User {
     pub username: String,
     #[serde(default)]
     pub roles: Vec<i64>,
+    /// When each role was given (the seed's `pivot` timestamps). A role missing here was given
+    /// when the account was created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_since: Vec<RoleSince>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RoleSince {
+    pub role_id: i64,
+    pub at: String,
+}
+
+impl Stored<User> {
+    /// When the user got the role: the seed's `pivot.created_at` / `pivot.updated_at`.
+    pub fn role_given_at(&self, role_id: i64) -> String {
+        self.data
+            .role_since
+            .iter()
+            .find(|r| r.role_id == role_id)
+            .map(|r| r.at.clone())
+            .unwrap_or_else(|| self.created_at.clone())
+    }
+
+    /// Case-insensitive part of the name, username or email.
+    pub fn matches(&self, needle: &str) -> bool {
+        [&self.data.name, &self.data.username, &self.data.email].iter().any(|f| f.to_lowercase().contains(needle))
+    }
 }
 
 impl Record for User {
@@ -72,6 +106,7 @@ impl NewUser {
                 poly_id: None,
                 username: username.unwrap(),
                 roles: vec![1],
+                role_since: vec![],
             },
             password: password.unwrap(),
         })
@@ -115,4 +150,415 @@ pub async fn find_by_username(deps: &Deps, tenant: &Tenant, username: &str) -> D
 
 pub fn internal(e: impl std::fmt::Display) -> DomainError {
     DomainError::Internal(e.to_string())
+}
+
+/// The most roles one account may hold (keeps the atomic write far below its op limit).
+pub const MAX_ROLES: usize = 20;
+
+/// A valid user create/update form (seed "User Create" / "User Update").
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserForm {
+    pub name: String,
+    pub username: String,
+    pub email: String,
+    /// Plain; hashed on the way in. `None` on update: the password stays.
+    pub password: Option<String>,
+    /// Existing live role ids, duplicates dropped, in the order given.
+    pub roles: Vec<i64>,
+    pub poly_id: Option<i64>,
+}
+
+/// What the form's rules need to know about the clinic, read before judging it. The same
+/// facts are checked again inside the write (guards and requirements), so a race cannot
+/// slip past them; reading them first lets one answer name every problem at once.
+#[derive(Debug, Clone, Default)]
+pub struct FormFacts {
+    pub username_taken: bool,
+    pub email_taken: bool,
+    pub live_roles: HashSet<i64>,
+    pub poly_live: bool,
+}
+
+impl FormFacts {
+    /// `editing`: the user being updated, whose own username and email are not "taken".
+    pub async fn gather(deps: &Deps, tenant: &Tenant, body: &Value, editing: Option<i64>) -> DomainResult<FormFacts> {
+        let taken = |field: &'static str| async move {
+            let Some(value) = body.get(field).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty()) else {
+                return Ok::<bool, DomainError>(false);
+            };
+            Ok(record::find_by_unique::<User>(deps, tenant, field, value).await?.is_some_and(|id| Some(id) != editing))
+        };
+        let username_taken = taken("username").await?;
+        let email_taken = taken("email").await?;
+        let live_roles = if body.get("roles").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+            record::list::<Role>(deps, tenant, false).await?.into_iter().map(|r| r.id).collect()
+        } else {
+            HashSet::new()
+        };
+        let poly_live = match body.get("poly_id").and_then(validate::as_id) {
+            Some(id) => record::get::<Poly>(deps, tenant, id).await?.is_some_and(|p| !p.is_trashed()),
+            None => false,
+        };
+        Ok(FormFacts { username_taken, email_taken, live_roles, poly_live })
+    }
+}
+
+impl UserForm {
+    /// The seed's rules, every problem at once, fields in the seed's order. On create the
+    /// password is required; on update an absent or empty password keeps the old one.
+    pub fn parse(body: &Value, facts: &FormFacts, password_required: bool) -> DomainResult<UserForm> {
+        let mut errors = FieldErrors::new();
+        let name = validate::required_string(&mut errors, body, "name", 255);
+        let username = validate::required_string(&mut errors, body, "username", 100);
+        if username.is_some() && facts.username_taken {
+            errors.add("username", "The username has already been taken.");
+        }
+        let email = validate::required_string(&mut errors, body, "email", 255).filter(|e| {
+            let ok = validate::is_email(e);
+            if !ok {
+                errors.add("email", "The email field must be a valid email address.");
+            }
+            ok
+        });
+        if email.is_some() && facts.email_taken {
+            errors.add("email", "The email has already been taken.");
+        }
+        let password = password_rule(&mut errors, body, password_required);
+        let roles = roles_rule(&mut errors, body, &facts.live_roles);
+        let poly_id = match validate::optional_id(&mut errors, body, "poly_id") {
+            Some(Some(_)) if !facts.poly_live => {
+                errors.add("poly_id", "The selected poly id is invalid.");
+                None
+            }
+            Some(p) => p,
+            None => None,
+        };
+        errors.into_result()?;
+        Ok(UserForm { name: name.unwrap(), username: username.unwrap(), email: email.unwrap(), password, roles, poly_id })
+    }
+}
+
+/// `password` (not trimmed: spaces are part of it), at least 6 characters, `confirmed`.
+fn password_rule(errors: &mut FieldErrors, body: &Value, required: bool) -> Option<String> {
+    let given = match body.get("password") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            errors.add("password", "The password field must be a string.");
+            return None;
+        }
+    };
+    let Some(p) = given else {
+        if required {
+            errors.add("password", "The password field is required.");
+        }
+        return None;
+    };
+    let len = p.chars().count();
+    if len < MIN_PASSWORD {
+        errors.add("password", format!("The password field must be at least {MIN_PASSWORD} characters."));
+    }
+    if len > 255 {
+        errors.add("password", "The password field must not be greater than 255 characters.");
+    }
+    if body.get("password_confirmation").and_then(Value::as_str) != Some(p.as_str()) {
+        errors.add("password", "The password field confirmation does not match.");
+    }
+    (!errors.has("password")).then_some(p)
+}
+
+/// `roles`: a non-empty array of live role ids; a bad entry is named by its index.
+fn roles_rule(errors: &mut FieldErrors, body: &Value, live: &HashSet<i64>) -> Vec<i64> {
+    let list = match body.get("roles") {
+        None | Some(Value::Null) => {
+            errors.add("roles", "The roles field is required.");
+            return vec![];
+        }
+        Some(Value::Array(a)) if a.is_empty() => {
+            errors.add("roles", "The roles field is required.");
+            return vec![];
+        }
+        Some(Value::Array(a)) if a.len() > MAX_ROLES => {
+            errors.add("roles", format!("The roles field must not have more than {MAX_ROLES} items."));
+            return vec![];
+        }
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            errors.add("roles", "The roles field must be an array.");
+            return vec![];
+        }
+    };
+    let mut roles = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        match validate::as_id(v) {
+            Some(id) if live.contains(&id) => {
+                if !roles.contains(&id) {
+                    roles.push(id);
+                }
+            }
+            _ => errors.add(&format!("roles.{i}"), format!("The selected roles.{i} is invalid.")),
+        }
+    }
+    roles
+}
+
+async fn hash_off_thread(plain: String) -> DomainResult<String> {
+    tokio::task::spawn_blocking(move || password::hash(&plain)).await.map_err(internal)?
+}
+
+/// The roles and poly must still be live when the write lands, not just when we read them.
+fn references(tenant: &Tenant, roles: &[i64], poly_id: Option<i64>) -> Vec<Requirement> {
+    let mut reqs: Vec<Requirement> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let field = format!("roles.{i}");
+            record::must_be_live::<Role>(tenant, *id, FieldErrors::single(&field, format!("The selected roles.{i} is invalid.")))
+        })
+        .collect();
+    if let Some(id) = poly_id {
+        reqs.push(record::must_be_live::<Poly>(tenant, id, FieldErrors::single("poly_id", "The selected poly id is invalid.")));
+    }
+    reqs
+}
+
+/// An op that cannot fail, carried as a requirement so it lands in the record's own write.
+fn riding(op: Op) -> Requirement {
+    Requirement { op, error: DomainError::Internal("an unconditional operation failed".into()) }
+}
+
+/// Creates an account and its credential in one atomic write.
+pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Stored<User>> {
+    let facts = FormFacts::gather(deps, tenant, body, None).await?;
+    let form = UserForm::parse(body, &facts, true)?;
+    let hash = hash_off_thread(form.password.clone().unwrap_or_default()).await?;
+    let user = User {
+        name: form.name,
+        email: form.email,
+        email_verified_at: None,
+        poly_id: form.poly_id,
+        username: form.username,
+        roles: form.roles.clone(),
+        role_since: vec![],
+    };
+    record::create(deps, tenant, actor, user, |id| {
+        let mut reqs = references(tenant, &form.roles, form.poly_id);
+        reqs.push(riding(Op::put(credential_item(tenant, id, &hash))));
+        reqs
+    })
+    .await
+}
+
+/// Replaces an account's fields; a new password rewrites the credential in the same write
+/// (and clears any lockout). Unknown or trashed ids are "User not found" before the body is judged.
+pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: &Value) -> DomainResult<Stored<User>> {
+    find(deps, tenant, id).await?;
+    let facts = FormFacts::gather(deps, tenant, body, Some(id)).await?;
+    let form = UserForm::parse(body, &facts, false)?;
+    let hash = match &form.password {
+        Some(p) => Some(hash_off_thread(p.clone()).await?),
+        None => None,
+    };
+    let now = stamp(deps.clock.now());
+    record::update::<User>(deps, tenant, actor, id, |current| {
+        // Like Laravel's `sync`: a role kept keeps its pivot time; a new one gets now.
+        let role_since = form
+            .roles
+            .iter()
+            .map(|r| RoleSince {
+                role_id: *r,
+                at: if current.data.roles.contains(r) { current.role_given_at(*r) } else { now.clone() },
+            })
+            .collect();
+        let same_email = current.data.email.to_lowercase() == form.email.to_lowercase();
+        let data = User {
+            name: form.name.clone(),
+            email: form.email.clone(),
+            email_verified_at: if same_email { current.data.email_verified_at.clone() } else { None },
+            poly_id: form.poly_id,
+            username: form.username.clone(),
+            roles: form.roles.clone(),
+            role_since,
+        };
+        let mut reqs = references(tenant, &form.roles, form.poly_id);
+        if let Some(h) = &hash {
+            let change = Update::new().set("password_hash", h.as_str()).set("failed_attempts", 0).remove("blocked_until");
+            reqs.push(riding(Op::update(credential_key(tenant, id), change)));
+        }
+        Ok((data, reqs))
+    })
+    .await
+}
+
+/// Soft delete: the account can no longer log in and its tokens stop working (both check
+/// for a live user). Deleting one's own account is refused: it would lock the caller out.
+pub async fn trash(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<()> {
+    if actor.user_id == Some(id) {
+        return Err(DomainError::Conflict("You cannot delete your own account.".into()));
+    }
+    record::trash::<User>(deps, tenant, actor, id, vec![]).await
+}
+
+/// Live (or trashed) accounts matching `search` (name, username, email), by id.
+pub async fn list(deps: &Deps, tenant: &Tenant, trashed: bool, search: Option<&str>) -> DomainResult<Vec<Stored<User>>> {
+    let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let mut users: Vec<Stored<User>> = record::list::<User>(deps, tenant, trashed)
+        .await?
+        .into_iter()
+        .filter(|u| needle.as_deref().is_none_or(|n| u.matches(n)))
+        .collect();
+    users.sort_by_key(|u| u.id);
+    Ok(users)
+}
+
+/// A user with what the seed nests in every user view: its live roles (with the time each
+/// was given) and its poly (`None` when unset or trashed).
+#[derive(Debug, Clone)]
+pub struct UserWithRelations {
+    pub user: Stored<User>,
+    pub roles: Vec<(Stored<Role>, String)>,
+    pub poly: Option<Stored<Poly>>,
+}
+
+/// Loads the relations of several users with two partition reads.
+pub async fn with_relations(deps: &Deps, tenant: &Tenant, users: Vec<Stored<User>>) -> DomainResult<Vec<UserWithRelations>> {
+    if users.is_empty() {
+        return Ok(vec![]);
+    }
+    let roles: HashMap<i64, Stored<Role>> = record::list::<Role>(deps, tenant, false).await?.into_iter().map(|r| (r.id, r)).collect();
+    let polies: HashMap<i64, Stored<Poly>> = if users.iter().any(|u| u.data.poly_id.is_some()) {
+        record::list::<Poly>(deps, tenant, false).await?.into_iter().map(|p| (p.id, p)).collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let roles = user.data.roles.iter().filter_map(|id| roles.get(id).map(|r| (r.clone(), user.role_given_at(*id)))).collect();
+            let poly = user.data.poly_id.and_then(|id| polies.get(&id).cloned());
+            UserWithRelations { user, roles, poly }
+        })
+        .collect())
+}
+
+/// One user with its relations.
+pub async fn with_relations_one(deps: &Deps, tenant: &Tenant, user: Stored<User>) -> DomainResult<UserWithRelations> {
+    let mut all = with_relations(deps, tenant, vec![user]).await?;
+    all.pop().ok_or_else(|| internal("a user went missing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn facts() -> FormFacts {
+        FormFacts { live_roles: [1, 2, 3].into_iter().collect(), poly_live: true, ..FormFacts::default() }
+    }
+
+    fn errors_of(r: DomainResult<UserForm>) -> Value {
+        match r {
+            Err(DomainError::Validation(e)) => Value::Object(e.0),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_seed_example_parses() {
+        let body = json!({"name": "Harris A", "username": "harris", "email": "harris@mail.com", "password": "dokter123",
+            "password_confirmation": "dokter123", "roles": [3, "1", 3], "poly_id": 1});
+        let form = UserForm::parse(&body, &facts(), true).unwrap();
+        assert_eq!(form.roles, vec![3, 1]);
+        assert_eq!(form.poly_id, Some(1));
+        assert_eq!(form.password.as_deref(), Some("dokter123"));
+    }
+
+    #[test]
+    fn every_problem_is_named_in_the_seed_order() {
+        let body = json!({"name": "Harris", "username": "harris", "email": "h@mail.com", "password": "dokter123",
+            "password_confirmation": "other", "roles": [3, 9], "poly_id": 1});
+        let f = FormFacts { username_taken: true, email_taken: true, poly_live: false, ..facts() };
+        assert_eq!(
+            errors_of(UserForm::parse(&body, &f, true)),
+            json!({
+                "username": ["The username has already been taken."],
+                "email": ["The email has already been taken."],
+                "password": ["The password field confirmation does not match."],
+                "roles.1": ["The selected roles.1 is invalid."],
+                "poly_id": ["The selected poly id is invalid."],
+            })
+        );
+    }
+
+    #[test]
+    fn password_is_optional_on_update_only() {
+        let body = json!({"name": "A", "username": "a", "email": "a@mail.com", "roles": [1], "password": ""});
+        assert_eq!(UserForm::parse(&body, &facts(), false).unwrap().password, None);
+        assert_eq!(errors_of(UserForm::parse(&body, &facts(), true)), json!({"password": ["The password field is required."]}));
+        let short = json!({"name": "A", "username": "a", "email": "a@mail.com", "roles": [1], "password": "abc", "password_confirmation": "abc"});
+        assert_eq!(errors_of(UserForm::parse(&short, &facts(), false)), json!({"password": ["The password field must be at least 6 characters."]}));
+    }
+
+    /// The credential and the audit trail land with the account: create, password change,
+    /// delete and restore each leave exactly what they should.
+    #[tokio::test]
+    async fn credential_and_audit_go_with_the_account() {
+        use std::sync::Arc;
+
+        use antrean_store::embedded::EmbeddedTable;
+        use antrean_store::Query;
+
+        let dir = tempfile::tempdir().unwrap();
+        let deps = Deps {
+            table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
+            clock: Arc::new(crate::SystemClock),
+            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
+        };
+        let tenant = Tenant::parse("klinik").unwrap();
+        deps.table.write(crate::role::seed_ops(&tenant, "2025-01-01T00:00:00.000000Z")).await.unwrap();
+        let actor = Actor::system("test");
+        let body = json!({"name": "Andi", "username": "andi", "email": "andi@mail.com", "password": "admin123",
+            "password_confirmation": "admin123", "roles": [3]});
+        let andi = create(&deps, &tenant, &actor, &body).await.unwrap();
+        let hash_of = |item: Option<Item>| item.unwrap()["password_hash"].as_str().unwrap().to_string();
+        let first = hash_of(deps.table.get(&credential_key(&tenant, andi.id)).await.unwrap());
+        assert!(password::verify(&first, "admin123"));
+
+        // A refused update writes nothing, not even the credential.
+        let mut bad = body.clone();
+        bad["password"] = json!("sandi-baru");
+        bad["password_confirmation"] = json!("sandi-baru");
+        bad["roles"] = json!([99]);
+        assert!(update(&deps, &tenant, &actor, andi.id, &bad).await.is_err());
+        assert_eq!(hash_of(deps.table.get(&credential_key(&tenant, andi.id)).await.unwrap()), first);
+
+        bad["roles"] = json!([3]);
+        update(&deps, &tenant, &actor, andi.id, &bad).await.unwrap();
+        let second = hash_of(deps.table.get(&credential_key(&tenant, andi.id)).await.unwrap());
+        assert!(password::verify(&second, "sandi-baru") && !password::verify(&second, "admin123"));
+        trash(&deps, &tenant, &actor, andi.id).await.unwrap();
+        record::restore::<User>(&deps, &tenant, &actor, andi.id).await.unwrap();
+
+        let day = deps.clock.now().format("%Y-%m-%d").to_string();
+        let audit = antrean_store::query_all(deps.table.as_ref(), Query::partition(tenant.partition(&format!("AUDIT#{day}")))).await.unwrap();
+        let actions: Vec<(&str, &str)> =
+            audit.iter().map(|a| (a["entity"].as_str().unwrap(), a["action"].as_str().unwrap())).collect();
+        assert_eq!(actions, [("USER", "create"), ("USER", "update"), ("USER", "delete"), ("USER", "restore")]);
+        // The stored account itself carries no secret.
+        let stored = deps.table.get(&record::record_key::<User>(&tenant, andi.id)).await.unwrap().unwrap();
+        assert!(!Value::Object(stored).to_string().contains("argon2"));
+    }
+
+    #[test]
+    fn roles_must_be_a_non_empty_array() {
+        for (roles, msg) in [
+            (json!(null), "The roles field is required."),
+            (json!([]), "The roles field is required."),
+            (json!(3), "The roles field must be an array."),
+        ] {
+            let body = json!({"name": "A", "username": "a", "email": "a@mail.com", "password": "secret1", "password_confirmation": "secret1", "roles": roles});
+            assert_eq!(errors_of(UserForm::parse(&body, &facts(), true)), json!({"roles": [msg]}));
+        }
+    }
 }

@@ -4,7 +4,10 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub mod poly;
+pub mod roles;
+pub mod status;
+pub mod users;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(poly::routes())
+    OpenApiRouter::new().merge(poly::routes()).merge(users::routes()).merge(roles::routes()).merge(status::routes())
 }
