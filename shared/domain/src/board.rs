@@ -1,0 +1,432 @@
+//! The waiting-room display board: what it shows (the clinic's snapshot) and who may watch
+//! it (board tokens).
+//!
+//! A snapshot is the seed's "WebScoket (Laravel Reverb)" payload: an object keyed by poly
+//! (`"umum"`, `"gigi"`) whose values hold `queue_number_anamnesa` and
+//! `queue_number_with_doctor`, plus `poly_id`, `poly_name` and the last call so a board can
+//! announce a recall. Only numbers travel: no patient names, no reservation ids.
+//!
+//! A board token is an API key whose only permission is `board.watch`: it can open the live
+//! socket and nothing else.
+use std::collections::BTreeSet;
+
+use antrean_store::{Condition, Key, Op, Query, SortKey, StoreError, Update};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::audit::Actor;
+use crate::auth::api_key::{self, ApiKey};
+use crate::auth::principal::Principal;
+use crate::clock::stamp;
+use crate::error::{DomainError, DomainResult};
+use crate::permission::Permission;
+use crate::poly::Poly;
+use crate::record::{self, Stored};
+use crate::tenant::{id_key, Tenant};
+use crate::Deps;
+
+/// The event name of a snapshot message.
+pub const SNAPSHOT_EVENT: &str = "queue.snapshot";
+
+/// The stage a number was called to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// A nurse called the number to anamnesa.
+    Anamnesa,
+    /// The doctor called the number in.
+    WithDoctor,
+}
+
+/// The latest call of a poly on a day: enough for a board to announce it, and to tell a
+/// recall (same number and stage, `number_of_calls` up by one) from a new call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastCall {
+    pub queue_number: i64,
+    pub stage: Stage,
+    pub number_of_calls: i64,
+    /// When it was called (seed timestamp format).
+    pub at: String,
+}
+
+/// One poly on the board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolyBoard {
+    pub poly_id: i64,
+    pub poly_name: String,
+    /// The number now at anamnesa (seed: `queue_number_anamnesa`), `null` when none.
+    pub queue_number_anamnesa: Option<i64>,
+    /// The number now with the doctor (seed: `queue_number_with_doctor`), `null` when none.
+    pub queue_number_with_doctor: Option<i64>,
+    pub last_call: Option<LastCall>,
+}
+
+/// The seed's payload: polies keyed by [`poly_key`], in poly id order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Polies(pub Vec<(String, PolyBoard)>);
+
+impl Serialize for Polies {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Polies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, Value>::deserialize(d)?;
+        let mut out = Vec::with_capacity(map.len());
+        for (k, v) in map {
+            out.push((k, serde_json::from_value(v).map_err(serde::de::Error::custom)?));
+        }
+        Ok(Polies(out))
+    }
+}
+
+impl Polies {
+    pub fn get(&self, key: &str) -> Option<&PolyBoard> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicView {
+    pub slug: String,
+    pub name: String,
+    /// The clinic's time zone (IANA), for the board's clock.
+    pub timezone: String,
+}
+
+/// One message to every board of a clinic: `{"event":"queue.snapshot","clinic":{…},
+/// "date":"2026-01-10","at":"…","data":{"umum":{…},"gigi":{…}}}`. `data` is the seed's
+/// payload; `at` orders snapshots (a board ignores one older than what it shows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub event: String,
+    pub clinic: ClinicView,
+    pub date: String,
+    pub at: String,
+    pub data: Polies,
+}
+
+/// The key a poly goes by on the board, as in the seed's `"umum"` / `"gigi"`: the name in
+/// lower case without a leading "poli", runs of anything but letters and digits as one `_`.
+/// "Poli Umum" → `umum`, "Poli Kesehatan Ibu & Anak" → `kesehatan_ibu_anak`, "Gigi" → `gigi`.
+/// A name that leaves nothing is `poly_<id>`.
+pub fn poly_key(name: &str, id: i64) -> String {
+    let lower = name.trim().to_lowercase();
+    let rest = match lower.strip_prefix("poli") {
+        // Only the word "poli", not the start of "poliklinik".
+        Some(r) if r.is_empty() || r.starts_with(|c: char| !c.is_alphanumeric()) => r,
+        _ => lower.as_str(),
+    };
+    let mut key = String::new();
+    let mut gap = false;
+    for c in rest.chars() {
+        if c.is_alphanumeric() {
+            if gap && !key.is_empty() {
+                key.push('_');
+            }
+            gap = false;
+            key.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    if key.is_empty() {
+        format!("poly_{id}")
+    } else {
+        key
+    }
+}
+
+/// Keys for the polies of a clinic, in order; a key taken by an earlier poly gets `_<id>`.
+pub fn poly_keys(polies: &[(i64, String)]) -> Vec<String> {
+    let mut taken = BTreeSet::new();
+    polies
+        .iter()
+        .map(|(id, name)| {
+            let mut k = poly_key(name, *id);
+            if !taken.insert(k.clone()) {
+                k = format!("{k}_{id}");
+                taken.insert(k.clone());
+            }
+            k
+        })
+        .collect()
+}
+
+/// What the board reads from the queue: the numbers now at anamnesa and with the doctor for
+/// one poly and day (the seed's `GET /api/queue/current`).
+#[async_trait]
+pub trait QueueNumbers: Send + Sync {
+    async fn current(&self, deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)>;
+}
+
+/// The queue engine's own numbers.
+pub struct FromQueue;
+
+#[async_trait]
+impl QueueNumbers for FromQueue {
+    async fn current(&self, deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
+        let _ = (deps, tenant, poly_id, date);
+        // Wired to the queue module when it lands (see the issue note).
+        Ok((None, None))
+    }
+}
+
+/// The last calls of one clinic day: `T#<clinic>#BOARD#<yyyy-mm-dd>` / `<poly id>`.
+fn calls_partition(tenant: &Tenant, date: NaiveDate) -> String {
+    tenant.partition(&format!("BOARD#{}", date.format("%Y-%m-%d")))
+}
+
+/// Keep the last-call items a while after their day, then let the TTL sweep them.
+const CALL_RETENTION_DAYS: i64 = 3;
+
+/// A number called to anamnesa or in to the doctor (the queue's call event).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Call {
+    pub poly_id: i64,
+    pub date: NaiveDate,
+    pub queue_number: i64,
+    pub stage: Stage,
+    pub number_of_calls: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Remembers a call so boards can announce it. Written after the call itself; an older call
+/// arriving late never overwrites a newer one.
+pub async fn record_call(deps: &Deps, tenant: &Tenant, call: &Call) -> DomainResult<()> {
+    let Call { poly_id, date, queue_number, stage, number_of_calls, at } = *call;
+    let at_ms = at.timestamp_millis();
+    let update = Update::new()
+        .set("queue_number", queue_number)
+        .set("stage", serde_json::to_value(stage).unwrap_or(Value::Null))
+        .set("number_of_calls", number_of_calls)
+        .set("at", stamp(at))
+        .set("at_ms", at_ms)
+        .set(antrean_store::TTL_ATTRIBUTE, at.timestamp() + CALL_RETENTION_DAYS * 86_400);
+    let newer = Condition::Or(vec![Condition::attr_not_exists("at_ms"), Condition::compare("at_ms", antrean_store::Cmp::Le, at_ms)]);
+    let key = Key::new(calls_partition(tenant, date), id_key(poly_id));
+    for _ in 0..5 {
+        match deps.table.write(vec![Op::update_if(key.clone(), update.clone(), newer.clone())]).await {
+            Ok(()) => return Ok(()),
+            // A newer call is already there: nothing to do.
+            Err(StoreError::ConditionFailed { .. }) => return Ok(()),
+            Err(e) if e.is_retryable() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
+
+async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<(i64, LastCall)>> {
+    let items = antrean_store::query_all(deps.table.as_ref(), Query::partition(calls_partition(tenant, date)).sort(SortKey::Any)).await?;
+    let mut out = Vec::new();
+    for item in items {
+        let Some(id) = item.get("sk").and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) else { continue };
+        let call = LastCall {
+            queue_number: item.get("queue_number").and_then(Value::as_i64).unwrap_or_default(),
+            stage: item.get("stage").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or(Stage::Anamnesa),
+            number_of_calls: item.get("number_of_calls").and_then(Value::as_i64).unwrap_or(1),
+            at: item.get("at").and_then(Value::as_str).unwrap_or_default().to_string(),
+        };
+        out.push((id, call));
+    }
+    Ok(out)
+}
+
+/// The clinic's day as its boards see it: today in the clinic's time zone.
+pub async fn today(deps: &Deps, tenant: &Tenant) -> DomainResult<NaiveDate> {
+    let tz: chrono_tz::Tz = crate::clinic::find(deps, tenant)
+        .await?
+        .and_then(|c| c.timezone.parse().ok())
+        .unwrap_or(chrono_tz::Asia::Jakarta);
+    Ok(deps.clock.now().with_timezone(&tz).date_naive())
+}
+
+/// The snapshot of one clinic day from the queue engine's numbers.
+pub async fn snapshot(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Snapshot> {
+    snapshot_with(&FromQueue, deps, tenant, date).await
+}
+
+/// The snapshot of one clinic day: every live poly (numbers `null` when nobody is there).
+pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Snapshot> {
+    // Taken before reading, so a snapshot never claims to be newer than what it read.
+    let at = stamp(deps.clock.now());
+    let clinic = crate::clinic::find(deps, tenant).await?;
+    let (name, timezone) = match clinic {
+        Some(c) => (c.name, c.timezone),
+        None => (tenant.slug().to_string(), crate::clinic::DEFAULT_TIMEZONE.to_string()),
+    };
+    let mut polies: Vec<Stored<Poly>> = record::list::<Poly>(deps, tenant, false).await?;
+    polies.sort_by_key(|p| p.id);
+    let keys = poly_keys(&polies.iter().map(|p| (p.id, p.data.name.clone())).collect::<Vec<_>>());
+    let calls = last_calls(deps, tenant, date).await?;
+    let mut data = Vec::with_capacity(polies.len());
+    for (poly, key) in polies.into_iter().zip(keys) {
+        let (anamnesa, with_doctor) = source.current(deps, tenant, poly.id, date).await?;
+        let last_call = calls.iter().find(|(id, _)| *id == poly.id).map(|(_, c)| c.clone());
+        data.push((
+            key,
+            PolyBoard {
+                poly_id: poly.id,
+                poly_name: poly.data.name,
+                queue_number_anamnesa: anamnesa,
+                queue_number_with_doctor: with_doctor,
+                last_call,
+            },
+        ));
+    }
+    Ok(Snapshot {
+        event: SNAPSHOT_EVENT.into(),
+        clinic: ClinicView { slug: tenant.slug().into(), name, timezone },
+        date: date.format("%Y-%m-%d").to_string(),
+        at,
+        data: Polies(data),
+    })
+}
+
+/// May this caller watch the board? A board token, or any staff token that may see the queue.
+pub fn may_watch(p: &Principal) -> bool {
+    p.can(Permission::BoardWatch) || p.can(Permission::QueueView)
+}
+
+/// A board is an API key that grants `board.watch` and nothing else.
+pub fn is_board(key: &ApiKey) -> bool {
+    key.permissions == [Permission::BoardWatch]
+}
+
+pub const DEFAULT_NAME: &str = "Display board";
+const NOT_FOUND: &str = "Board not found";
+
+/// Creates a board; returns it and its token (shown once). Managing boards is the permission
+/// that matters: the creator need not hold `board.watch` themselves.
+pub async fn create(deps: &Deps, creator: &Principal, name: Option<String>) -> DomainResult<(Stored<ApiKey>, String)> {
+    creator.require(Permission::BoardsManage)?;
+    let mut minting = creator.clone();
+    minting.permissions.insert(Permission::BoardWatch);
+    let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| DEFAULT_NAME.into());
+    api_key::create(deps, &minting, Some(name), Some(vec![Permission::BoardWatch])).await
+}
+
+/// The clinic's live boards, oldest first.
+pub async fn list(deps: &Deps, tenant: &Tenant) -> DomainResult<Vec<Stored<ApiKey>>> {
+    let mut boards: Vec<_> = api_key::list(deps, tenant).await?.into_iter().filter(|k| is_board(&k.data)).collect();
+    boards.sort_by_key(|b| b.id);
+    Ok(boards)
+}
+
+/// Revokes a board: its token stops working at once. Another kind of API key is not a board.
+pub async fn revoke(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<()> {
+    match record::get::<ApiKey>(deps, tenant, id).await? {
+        Some(k) if !k.is_trashed() && is_board(&k.data) => api_key::revoke(deps, tenant, actor, id).await,
+        _ => Err(DomainError::NotFound(NOT_FOUND.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poly_keys_follow_the_seed() {
+        assert_eq!(poly_key("Poli Umum", 1), "umum");
+        assert_eq!(poly_key("poli gigi", 2), "gigi");
+        assert_eq!(poly_key("Gigi", 2), "gigi");
+        assert_eq!(poly_key("  POLI  Kesehatan Ibu & Anak ", 3), "kesehatan_ibu_anak");
+        assert_eq!(poly_key("Poliklinik Mata", 4), "poliklinik_mata");
+        assert_eq!(poly_key("Poli", 5), "poly_5");
+        assert_eq!(poly_key("Poli-Anak", 6), "anak");
+        assert_eq!(poly_key("Poli Gigi 2", 7), "gigi_2");
+    }
+
+    struct Fixed;
+
+    #[async_trait]
+    impl QueueNumbers for Fixed {
+        async fn current(&self, _: &Deps, _: &Tenant, poly_id: i64, _: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
+            Ok(if poly_id == 1 { (Some(12), Some(15)) } else { (None, None) })
+        }
+    }
+
+    /// The last call of each poly lands in the snapshot; a late, older call does not replace a
+    /// newer one; another day and another clinic are apart.
+    #[tokio::test]
+    async fn snapshots_carry_the_latest_call_per_poly() {
+        use std::sync::Arc;
+
+        use antrean_store::embedded::EmbeddedTable;
+
+        let dir = tempfile::tempdir().unwrap();
+        let deps = Deps {
+            table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
+            clock: Arc::new(crate::SystemClock),
+            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
+        };
+        let tenant = Tenant::parse("klinik").unwrap();
+        let other = Tenant::parse("lain").unwrap();
+        let actor = Actor::system("test");
+        for name in ["Poli Umum", "Poli Gigi"] {
+            record::create(&deps, &tenant, &actor, Poly { name: name.into() }, |_| vec![]).await.unwrap();
+        }
+        let day = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+        let t0 = DateTime::parse_from_rfc3339("2026-01-10T02:00:00Z").unwrap().with_timezone(&Utc);
+        let call = |n: i64, calls: i64, secs: i64| Call {
+            poly_id: 1,
+            date: day,
+            queue_number: n,
+            stage: Stage::WithDoctor,
+            number_of_calls: calls,
+            at: t0 + chrono::Duration::seconds(secs),
+        };
+        record_call(&deps, &tenant, &call(15, 1, 0)).await.unwrap();
+        record_call(&deps, &tenant, &call(15, 2, 30)).await.unwrap();
+        record_call(&deps, &tenant, &call(14, 1, 10)).await.unwrap(); // late and older: ignored
+        record_call(&deps, &tenant, &Call { date: day.succ_opt().unwrap(), ..call(1, 1, 60) }).await.unwrap();
+        record_call(&deps, &other, &call(99, 1, 90)).await.unwrap();
+
+        let s = snapshot_with(&Fixed, &deps, &tenant, day).await.unwrap();
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["event"], "queue.snapshot");
+        assert_eq!(v["date"], "2026-01-10");
+        assert_eq!(
+            v["data"]["umum"],
+            serde_json::json!({"poly_id": 1, "poly_name": "Poli Umum", "queue_number_anamnesa": 12, "queue_number_with_doctor": 15,
+                "last_call": {"queue_number": 15, "stage": "with_doctor", "number_of_calls": 2, "at": "2026-01-10T02:00:30.000000Z"}})
+        );
+        assert_eq!(v["data"]["gigi"]["last_call"], Value::Null);
+        assert_eq!(v["data"]["gigi"]["queue_number_anamnesa"], Value::Null);
+    }
+
+    #[test]
+    fn clashing_keys_take_the_id() {
+        let keys = poly_keys(&[(1, "Poli Umum".into()), (2, "Umum".into()), (3, "Poli Gigi".into())]);
+        assert_eq!(keys, vec!["umum", "umum_2", "gigi"]);
+    }
+
+    #[test]
+    fn the_payload_is_keyed_by_poly_in_order() {
+        let pb = |id, name: &str| PolyBoard {
+            poly_id: id,
+            poly_name: name.into(),
+            queue_number_anamnesa: Some(12),
+            queue_number_with_doctor: Some(15),
+            last_call: None,
+        };
+        let polies = Polies(vec![("umum".into(), pb(1, "Poli Umum")), ("gigi".into(), pb(2, "Poli Gigi"))]);
+        let v = serde_json::to_value(&polies).unwrap();
+        assert_eq!(v["umum"]["queue_number_anamnesa"], 12);
+        assert_eq!(v["gigi"]["queue_number_with_doctor"], 15);
+        let text = serde_json::to_string(&polies).unwrap();
+        assert!(text.find("umum").unwrap() < text.find("gigi").unwrap());
+        let back: Polies = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, polies);
+    }
+}

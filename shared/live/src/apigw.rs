@@ -1,0 +1,124 @@
+//! The cloud adapter: API Gateway's Management API (`POST /@connections/{id}`) to every
+//! connection recorded under the clinic. Posts run concurrently, each bounded by a short
+//! timeout; a connection that answers 410 Gone is removed from the table.
+use std::sync::Arc;
+use std::time::Duration;
+
+use antrean_domain::board::Snapshot;
+use antrean_domain::{Deps, Tenant};
+use async_trait::async_trait;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use aws_sdk_apigatewaymanagement::Client;
+use futures::stream::{self, StreamExt};
+
+use crate::registry;
+use crate::LivePush;
+
+/// What one post came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// 410: the connection is gone (its record is removed).
+    Gone,
+    TimedOut,
+    Failed(String),
+}
+
+pub struct ManagementApi {
+    client: Client,
+    deps: Deps,
+    /// The most one post may take.
+    pub post_timeout: Duration,
+    /// Posts in flight at once.
+    pub concurrency: usize,
+}
+
+impl ManagementApi {
+    /// A client for the WebSocket API's connection endpoint,
+    /// `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
+    pub async fn connect(endpoint: &str, deps: Deps) -> ManagementApi {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(&shared).endpoint_url(endpoint).build();
+        ManagementApi::with_client(Client::from_conf(config), deps)
+    }
+
+    pub fn with_client(client: Client, deps: Deps) -> ManagementApi {
+        ManagementApi { client, deps, post_timeout: Duration::from_millis(1000), concurrency: 64 }
+    }
+
+    /// Posts one message to one connection.
+    pub async fn post(&self, connection_id: &str, text: Arc<str>) -> Delivery {
+        let send = self.client.post_to_connection().connection_id(connection_id).data(Blob::new(text.as_bytes())).send();
+        match tokio::time::timeout(self.post_timeout, send).await {
+            Err(_) => Delivery::TimedOut,
+            Ok(Ok(_)) => Delivery::Sent,
+            Ok(Err(e)) => {
+                if e.as_service_error().is_some_and(|s| s.is_gone_exception()) {
+                    Delivery::Gone
+                } else {
+                    Delivery::Failed(aws_sdk_apigatewaymanagement::error::DisplayErrorContext(&e).to_string())
+                }
+            }
+        }
+    }
+
+    /// Posts to every connection of the clinic; returns each connection's outcome.
+    pub async fn broadcast(&self, tenant: &Tenant, text: Arc<str>) -> Vec<(String, Delivery)> {
+        let connections = match registry::list(&self.deps, tenant).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "live push: cannot read the clinic's connections");
+                return vec![];
+            }
+        };
+        let results: Vec<(String, Delivery)> = stream::iter(connections)
+            .map(|c| {
+                let text = text.clone();
+                async move {
+                    let outcome = self.post(&c.id, text).await;
+                    (c.id, outcome)
+                }
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+        for (id, outcome) in &results {
+            match outcome {
+                Delivery::Gone => {
+                    if let Err(e) = registry::forget(&self.deps, tenant, id).await {
+                        tracing::warn!(error = %e, "live push: cannot remove a gone connection");
+                    }
+                }
+                Delivery::Failed(e) => tracing::warn!(error = %e, "live push: a post failed"),
+                Delivery::TimedOut => tracing::warn!("live push: a post timed out"),
+                Delivery::Sent => {}
+            }
+        }
+        results
+    }
+
+    /// Closes a connection at API Gateway and forgets it.
+    pub async fn disconnect(&self, tenant: &Tenant, connection_id: &str) {
+        let _ = tokio::time::timeout(self.post_timeout, self.client.delete_connection().connection_id(connection_id).send()).await;
+        let _ = registry::forget(&self.deps, tenant, connection_id).await;
+    }
+}
+
+#[async_trait]
+impl LivePush for ManagementApi {
+    async fn push(&self, tenant: &Tenant, snapshot: &Snapshot) {
+        match serde_json::to_string(snapshot) {
+            Ok(text) => {
+                self.broadcast(tenant, text.into()).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "live push: cannot serialise the snapshot"),
+        }
+    }
+
+    async fn close_board(&self, tenant: &Tenant, board_id: i64) {
+        let Ok(connections) = registry::list(&self.deps, tenant).await else { return };
+        for c in connections.into_iter().filter(|c| c.board_id == Some(board_id)) {
+            self.disconnect(tenant, &c.id).await;
+        }
+    }
+}

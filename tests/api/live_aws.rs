@@ -1,0 +1,285 @@
+//! The AWS side of the live queue: the WebSocket API's Lambda handlers (`$connect`,
+//! `$default`, `$disconnect`) and the Management API adapter, against a real `moto_server`
+//! (`MOTO_ENDPOINT`, else one started from `.tools/venv`) and, for what moto does not model
+//! (410 Gone, a connection that hangs), a local stand-in for the Management API.
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use antrean_domain::{board, Deps, Tenant};
+use antrean_live::apigw::{Delivery, ManagementApi};
+use antrean_live::{gateway, registry, LivePush};
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use dev_server::StoreChoice;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{Store, ADMIN_PASSWORD, PLATFORM_TOKEN};
+use crate::on_both_stores;
+
+/// A dev server whose store the test can also reach directly (to read the connection records).
+struct World {
+    base: String,
+    http: reqwest::Client,
+    deps: Deps,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn start(store: Store) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = dev_server::Config::from_env().expect("config");
+        config.store = match store {
+            Store::Embedded => StoreChoice::Embedded { data_dir: dir.path().to_path_buf() },
+            Store::DynamoDb => StoreChoice::DynamoDb {
+                endpoint: Some(antrean_testkit::dynamodb_endpoint().await),
+                table: antrean_testkit::unique_name("live"),
+            },
+        };
+        config.jwt_secret = Some("test-secret-that-is-long-enough-0123456789abcdef".into());
+        config.platform_token = Some(PLATFORM_TOKEN.into());
+        config.bootstrap_admin_password = Some(ADMIN_PASSWORD.into());
+        let server = dev_server::build(&config).await.expect("build");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, server.router).await.unwrap() });
+        World { base, http: reqwest::Client::new(), deps: server.state.deps.clone(), _dir: dir }
+    }
+
+    async fn call(&self, method: Method, path: &str, token: &str, body: Value) -> Value {
+        let r = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn login(&self, clinic: &str, username: &str, password: &str) -> String {
+        let r: Value = self
+            .http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({"username": username, "password": password, "clinic": clinic}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["token"].as_str().expect("token").to_string()
+    }
+
+    /// Clinic `default` and `klinik-b`, a board in each: `(admin a, board a, board a id, board b)`.
+    async fn two_clinics(&self) -> (String, String, i64, String) {
+        let a = self.login("default", "superadmin", ADMIN_PASSWORD).await;
+        self.call(Method::POST, "/api/platform/clinics", PLATFORM_TOKEN,
+            json!({"slug": "klinik-b", "name": "Klinik B",
+                "admin": {"name": "Admin", "username": "admin", "email": "admin@b.id", "password": "admin123"}})).await;
+        let b = self.login("klinik-b", "admin", "admin123").await;
+        self.call(Method::POST, "/api/poly", &a, json!({"name": "Poli Umum"})).await;
+        let board_a = self.call(Method::POST, "/api/boards", &a, json!({"name": "TV A"})).await;
+        let board_b = self.call(Method::POST, "/api/boards", &b, json!({"name": "TV B"})).await;
+        (
+            a,
+            board_a["data"]["token"].as_str().unwrap().into(),
+            board_a["data"]["id"].as_i64().unwrap(),
+            board_b["data"]["token"].as_str().unwrap().into(),
+        )
+    }
+
+    async fn connections(&self, slug: &str) -> Vec<String> {
+        let mut ids: Vec<String> =
+            registry::list(&self.deps, &Tenant::parse(slug).unwrap()).await.unwrap().into_iter().map(|c| c.id).collect();
+        ids.sort();
+        ids
+    }
+}
+
+/// An API Gateway WebSocket event as the Lambda receives it.
+fn event(route: &str, connection: &str, token: Option<&str>, body: Option<Value>) -> ApiGatewayWebsocketProxyRequest {
+    let event_type = match route {
+        "$connect" => "CONNECT",
+        "$disconnect" => "DISCONNECT",
+        _ => "MESSAGE",
+    };
+    serde_json::from_value(json!({
+        "requestContext": {
+            "routeKey": route, "eventType": event_type, "connectionId": connection,
+            "domainName": "abc123.execute-api.ap-southeast-3.amazonaws.com", "stage": "prod", "apiId": "abc123",
+            "requestId": "req", "connectedAt": 1767225600000i64, "requestTimeEpoch": 1767225600000i64,
+            "messageDirection": "IN"
+        },
+        "queryStringParameters": token.map(|t| json!({"token": t})).unwrap_or(json!({})),
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    }))
+    .expect("a websocket event")
+}
+
+fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+    let config = aws_sdk_apigatewaymanagement::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_apigatewaymanagement::Client::from_conf(config)
+}
+
+/// A moto_server for this test (stopped when dropped), or `MOTO_ENDPOINT`.
+struct Moto {
+    endpoint: String,
+    child: Option<Child>,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+async fn moto() -> Moto {
+    if let Some(e) = std::env::var("MOTO_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) {
+        return Moto { endpoint: e, child: None };
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = root.join(".tools/venv/bin/moto_server");
+    assert!(bin.is_file(), "{} is missing: python3 -m venv .tools/venv && .tools/venv/bin/pip install 'moto[server]'", bin.display());
+    let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    moto
+}
+
+async fn connect_admits_board_and_staff_tokens_under_their_clinic_only(store: Store) {
+    let w = World::start(store).await;
+    let (admin_a, board_a, board_a_id, board_b) = w.two_clinics().await;
+    let ok = gateway::on_connect(&w.deps, &event("$connect", "conn-a1", Some(&board_a), None)).await;
+    assert_eq!(ok.status_code, 200);
+    assert_eq!(gateway::on_connect(&w.deps, &event("$connect", "conn-a2", Some(&admin_a), None)).await.status_code, 200);
+    assert_eq!(gateway::on_connect(&w.deps, &event("$connect", "conn-b1", Some(&board_b), None)).await.status_code, 200);
+    let key = w.call(Method::POST, "/api/auth/permanent-token", &admin_a, json!({"permissions": ["poly.view"]})).await;
+    let refused = [
+        None,
+        Some(""),
+        Some("garbage"),
+        Some("default|1|AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        Some(key["data"]["token"].as_str().unwrap()),
+    ];
+    for (i, token) in refused.iter().enumerate() {
+        let r = gateway::on_connect(&w.deps, &event("$connect", &format!("bad-{i}"), *token, None)).await;
+        assert_eq!(r.status_code, 401, "{token:?}");
+    }
+    assert_eq!(w.connections("default").await, ["conn-a1", "conn-a2"]);
+    assert_eq!(w.connections("klinik-b").await, ["conn-b1"]);
+    let a1 = registry::get(&w.deps, &Tenant::parse("default").unwrap(), "conn-a1").await.unwrap().unwrap();
+    assert_eq!(a1.board_id, Some(board_a_id));
+    assert_eq!(gateway::on_disconnect(&event("$disconnect", "conn-a1", None, None)).await.status_code, 200);
+}
+
+async fn pushes_and_hello_go_through_the_management_api_on_moto(store: Store) {
+    let moto = moto().await;
+    let w = World::start(store).await;
+    let (admin_a, board_a, board_a_id, board_b) = w.two_clinics().await;
+    for (id, token) in [("conn-a1", &board_a), ("conn-a2", &board_a), ("conn-a3", &admin_a), ("conn-b1", &board_b)] {
+        assert_eq!(gateway::on_connect(&w.deps, &event("$connect", id, Some(token), None)).await.status_code, 200);
+    }
+    let api = ManagementApi::with_client(management_client(&moto.endpoint), w.deps.clone());
+    let a = Tenant::parse("default").unwrap();
+    let snapshot = board::snapshot(&w.deps, &a, board::today(&w.deps, &a).await.unwrap()).await.unwrap();
+    let mut outcomes = api.broadcast(&a, serde_json::to_string(&snapshot).unwrap().into()).await;
+    outcomes.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        outcomes,
+        [("conn-a1".to_string(), Delivery::Sent), ("conn-a2".to_string(), Delivery::Sent), ("conn-a3".to_string(), Delivery::Sent)],
+        "every connection of clinic default, and none of klinik-b"
+    );
+
+    // `$default`: a hello is answered through the Management API.
+    let hello = |conn: &str, token: &str| event("$default", conn, None, Some(json!({"action": "hello", "token": token})));
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("conn-a1", &board_a)).await.status_code, 200);
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("conn-x9", &board_a)).await.status_code, 403, "a connection $connect never admitted");
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("conn-a1", &board_b)).await.status_code, 403, "another clinic's token");
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("conn-a1", "garbage")).await.status_code, 401);
+    let ping = event("$default", "conn-a1", None, Some(json!({"action": "ping"})));
+    assert_eq!(gateway::on_default(&w.deps, &api, &ping).await.status_code, 200);
+    let odd = event("$default", "conn-a1", None, Some(json!({"action": "subscribe"})));
+    assert_eq!(gateway::on_default(&w.deps, &api, &odd).await.status_code, 400);
+
+    // Revoking board A closes its two connections (DeleteConnection) and forgets them.
+    api.close_board(&a, board_a_id).await;
+    assert_eq!(w.connections("default").await, ["conn-a3"]);
+    assert_eq!(w.connections("klinik-b").await, ["conn-b1"]);
+}
+
+/// A stand-in for the Management API: records posts; `gone-*` answers 410, `slow-*` hangs.
+#[derive(Clone, Default)]
+struct FakeGateway {
+    posts: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+async fn fake_post(State(f): State<FakeGateway>, Path(id): Path<String>, body: String) -> axum::response::Response {
+    f.posts.lock().unwrap().push((id.clone(), body));
+    if id.starts_with("gone") {
+        return (StatusCode::GONE, [("x-amzn-errortype", "GoneException"), ("content-type", "application/json")], r#"{"message":"Gone"}"#)
+            .into_response();
+    }
+    if id.starts_with("slow") {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn gone_connections_are_removed_and_a_hung_one_does_not_hold_the_push(store: Store) {
+    let w = World::start(store).await;
+    let (_, board_a, _, board_b) = w.two_clinics().await;
+    for (id, token) in [("live-1", &board_a), ("gone-1", &board_a), ("slow-1", &board_a), ("live-b", &board_b)] {
+        assert_eq!(gateway::on_connect(&w.deps, &event("$connect", id, Some(token), None)).await.status_code, 200);
+    }
+    let fake = FakeGateway::default();
+    let router = axum::Router::new().route("/@connections/{id}", post(fake_post)).with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let api = ManagementApi::with_client(management_client(&endpoint), w.deps.clone());
+    let a = Tenant::parse("default").unwrap();
+    let snapshot = board::snapshot(&w.deps, &a, board::today(&w.deps, &a).await.unwrap()).await.unwrap();
+    let started = Instant::now();
+    api.push(&a, &snapshot).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "a hung connection held the push for {took:?} (post timeout {:?})", api.post_timeout);
+
+    let posts = fake.posts.lock().unwrap().clone();
+    let mut ids: Vec<_> = posts.iter().map(|(id, _)| id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids, ["gone-1", "live-1", "slow-1"], "clinic default's connections only");
+    let delivered: Value = serde_json::from_str(&posts.iter().find(|(id, _)| id == "live-1").unwrap().1).unwrap();
+    assert_eq!(delivered, serde_json::to_value(&snapshot).unwrap(), "the snapshot, as sent");
+    assert_eq!(delivered["data"]["umum"]["poly_name"], "Poli Umum");
+    assert_eq!(w.connections("default").await, ["live-1", "slow-1"], "the 410 connection is forgotten, the slow one kept");
+    assert_eq!(w.connections("klinik-b").await, ["live-b"]);
+}
+
+on_both_stores!(
+    connect_admits_board_and_staff_tokens_under_their_clinic_only,
+    pushes_and_hello_go_through_the_management_api_on_moto,
+    gone_connections_are_removed_and_a_hung_one_does_not_hold_the_push,
+);
