@@ -1,8 +1,0 @@
-//! The report endpoint group (filled in by its issue).
-use utoipa_axum::router::OpenApiRouter;
-
-use crate::AppState;
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-}

@@ -1,0 +1,150 @@
+//! The patient visits report: one row per reservation, filtered by poly, insurance and status.
+//!
+//! A page does not read the whole period: the rollups (one item per poly per day) say how
+//! many matching reservations each day holds, so the page's total comes from them and only
+//! the days the page actually shows are read, each with one Query on the clinic-day index.
+//! The export reads every day of the period.
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::error::DomainResult;
+use crate::paging::Paging;
+use crate::report::{minutes, Cell, Column, Filters, Pagination, Polies, Rows};
+use crate::rollup::{self, slot_of, DayPoly, Insurance, SLOTS};
+use crate::tenant::Tenant;
+use crate::Deps;
+
+/// One reservation as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    pub date: NaiveDate,
+    pub queue_number: i64,
+    pub patient_name: String,
+    pub poly_id: i64,
+    pub is_bpjs: bool,
+    pub status: String,
+    pub registered_at: Option<DateTime<Utc>>,
+    /// Called in to the doctor.
+    pub called_in_at: Option<DateTime<Utc>>,
+    /// See [`rollup::waiting_seconds`].
+    pub wait_secs: Option<i64>,
+}
+
+/// The reservations of one clinic day, any poly, any status.
+async fn day_visits(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz) -> DomainResult<Vec<Visit>> {
+    crate::report_source::day_visits(deps, tenant, date, tz).await
+}
+
+fn matches(v: &Visit, f: &Filters) -> bool {
+    f.poly_id.is_none_or(|p| v.poly_id == p)
+        && f.insurance.is_none_or(|i| Insurance::of(v.is_bpjs) == i)
+        && f.statuses.as_ref().is_none_or(|s| s.iter().any(|c| c.eq_ignore_ascii_case(&v.status)))
+}
+
+/// How many reservations of a rollup the filters keep.
+fn matching(d: &DayPoly, f: &Filters) -> i64 {
+    if f.poly_id.is_some_and(|p| p != d.poly_id) {
+        return 0;
+    }
+    let slots: Vec<usize> = match &f.statuses {
+        None => (0..SLOTS).collect(),
+        Some(codes) => {
+            let mut s: Vec<usize> = codes.iter().map(|c| slot_of(c)).collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        }
+    };
+    d.in_slots(&slots, f.insurance)
+}
+
+fn columns() -> Vec<Column> {
+    vec![
+        Column::new("date", "Date", 12.0),
+        Column::new("reservation_number", "Queue No.", 10.0),
+        Column::new("patient_name", "Patient Name", 28.0),
+        Column::new("poly", "Poly", 22.0),
+        Column::new("insurance_type", "Insurance", 11.0),
+        Column::new("status", "Status", 16.0),
+        Column::new("registration_time", "Registered", 11.0),
+        Column::new("call_time", "Called In", 10.0),
+        Column::new("waiting_time_minutes", "Waiting (min)", 14.0),
+    ]
+}
+
+fn row(v: &Visit, polies: &Polies, tz: Tz) -> Vec<Cell> {
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| Cell::Time(t.with_timezone(&tz).time())).unwrap_or(Cell::Empty);
+    vec![
+        Cell::Date(v.date),
+        Cell::Int(v.queue_number),
+        Cell::Text(v.patient_name.clone()),
+        Cell::Text(polies.name(v.poly_id)),
+        Cell::Text(Insurance::of(v.is_bpjs).as_str().into()),
+        Cell::Text(v.status.clone()),
+        time(v.registered_at),
+        time(v.called_in_at),
+        Cell::opt_num(v.wait_secs.map(|s| minutes(s as f64))),
+    ]
+}
+
+/// The report rows of the given reservations, in the order given.
+pub fn rows_of(visits: &[Visit], polies: &Polies, tz: Tz) -> Rows {
+    Rows { columns: columns(), rows: visits.iter().map(|v| row(v, polies, tz)).collect() }
+}
+
+/// One day's matching reservations in report order: poly name, then queue number.
+async fn day_rows(deps: &Deps, tenant: &Tenant, date: NaiveDate, f: &Filters, polies: &Polies, tz: Tz) -> DomainResult<Vec<Visit>> {
+    let mut list: Vec<Visit> = day_visits(deps, tenant, date, tz).await?.into_iter().filter(|v| matches(v, f)).collect();
+    list.sort_by(|a, b| {
+        polies.name(a.poly_id).cmp(&polies.name(b.poly_id)).then(a.poly_id.cmp(&b.poly_id)).then(a.queue_number.cmp(&b.queue_number))
+    });
+    Ok(list)
+}
+
+/// Every matching reservation of the period (what the export writes).
+pub async fn all_rows(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies, tz: Tz) -> DomainResult<Rows> {
+    let counts = rollup::read(deps.table.as_ref(), tenant, f.from, f.to).await?;
+    let mut rows = Vec::new();
+    for date in f.from.iter_days().take_while(|d| *d <= f.to) {
+        // A day whose rollups hold no matching reservation has none to read.
+        if counts.iter().filter(|d| d.date == date).map(|d| matching(d, f)).sum::<i64>() == 0 {
+            continue;
+        }
+        rows.extend(day_rows(deps, tenant, date, f, polies, tz).await?.iter().map(|v| row(v, polies, tz)));
+    }
+    Ok(Rows { columns: columns(), rows })
+}
+
+/// One page: totals from the rollups, rows from the days the page covers.
+pub async fn page(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies, tz: Tz, paging: Paging) -> DomainResult<(Rows, Pagination)> {
+    let counts = rollup::read(deps.table.as_ref(), tenant, f.from, f.to).await?;
+    let mut per_day: Vec<(NaiveDate, usize)> = Vec::new();
+    for d in &counts {
+        let n = matching(d, f).max(0) as usize;
+        match per_day.last_mut() {
+            Some((date, total)) if *date == d.date => *total += n,
+            _ => per_day.push((d.date, n)),
+        }
+    }
+    let total: usize = per_day.iter().map(|(_, n)| n).sum();
+    let mut skip = (paging.page - 1).saturating_mul(paging.per_page);
+    let mut rows = Vec::new();
+    for (date, n) in per_day {
+        if rows.len() >= paging.per_page {
+            break;
+        }
+        if n == 0 {
+            continue;
+        }
+        if skip >= n {
+            skip -= n;
+            continue;
+        }
+        let day = day_rows(deps, tenant, date, f, polies, tz).await?;
+        for v in day.iter().skip(skip).take(paging.per_page - rows.len()) {
+            rows.push(row(v, polies, tz));
+        }
+        skip = 0;
+    }
+    Ok((Rows { columns: columns(), rows }, Pagination::of(paging, total)))
+}
