@@ -1,6 +1,8 @@
 //! The all-in-one dev server: every endpoint group's router merged and served by
 //! `axum::serve`, on the embedded store (default) or DynamoDB. The same handlers the
 //! Lambdas run; nothing is written twice.
+mod live;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +36,12 @@ pub struct Config {
     pub token_ttl_minutes: i64,
     pub platform_token: Option<String>,
     pub bootstrap_admin_password: Option<String>,
+    /// CORS_ORIGINS (unset: localhost on any port).
+    pub cors_origins: antrean_api::cors::AllowedOrigins,
+    /// BASE_DOMAIN: login reads the clinic from `<slug>.<base domain>`.
+    pub base_domain: Option<String>,
+    /// RATE_LOGIN_PER_MINUTE, RATE_PUBLIC_PER_MINUTE, RATE_API_KEY_PER_MINUTE.
+    pub limits: antrean_api::rate_limit::Limits,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -59,6 +67,9 @@ impl Config {
             token_ttl_minutes: env("TOKEN_TTL_MINUTES").and_then(|m| m.parse().ok()).unwrap_or(720),
             platform_token: env("PLATFORM_TOKEN"),
             bootstrap_admin_password: env("BOOTSTRAP_ADMIN_PASSWORD"),
+            cors_origins: antrean_api::cors::AllowedOrigins::from_env()?,
+            base_domain: antrean_api::clinic_host::parse_base_domain(&env("BASE_DOMAIN").unwrap_or_default())?,
+            limits: antrean_api::rate_limit::Limits::from_env()?,
         })
     }
 }
@@ -157,10 +168,19 @@ pub async fn build(config: &Config) -> Result<Server, String> {
         .map_err(|e| e.to_string())?;
     let deps = Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
     let bootstrap = bootstrap(&deps, config.bootstrap_admin_password.as_deref()).await?;
-    let state = AppState { deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone() }) };
+    // Files: S3 when FILES_BUCKET is set, else a folder beside the store (per table on DynamoDB).
+    let files_dir = match &config.store {
+        StoreChoice::Embedded { data_dir } => data_dir.join("files"),
+        StoreChoice::DynamoDb { table, .. } => PathBuf::from(env("DATA_DIR").unwrap_or_else(|| "./.data".into())).join("files").join(table),
+    };
+    let blobs = antrean_blobs::Blobs::open(&antrean_blobs::BlobChoice::from_env(files_dir)).await?;
+    let hub = Arc::new(antrean_live::hub::Hub::new());
+    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone() };
     let (api, openapi) = antrean_api::service::routes(Group::ALL).split_for_parts();
     let openapi = Arc::new(openapi);
     let api = api
+        .merge(blobs.routes())
+        .merge(live::routes(hub))
         .route("/health", get(|| async { Json(json!({"status": "success", "message": "OK"})) }))
         .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { Json((*doc).clone()) } }));
     Ok(Server { router: antrean_api::service::finish(api, state.clone()), state, bootstrap })
@@ -180,7 +200,7 @@ pub async fn serve(config: Config, on_bound: impl FnOnce(SocketAddr)) -> Result<
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     on_bound(addr);
-    axum::serve(listener, server.router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
+    axum::serve(listener, server.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
 }
 
 async fn shutdown() {

@@ -82,6 +82,10 @@ impl TestApp {
             token_ttl_minutes: 60,
             platform_token: Some(PLATFORM_TOKEN.into()),
             bootstrap_admin_password: Some(ADMIN_PASSWORD.into()),
+            cors_origins: Default::default(),
+            base_domain: None,
+            // Tests log in often from one address; tests/api/edge.rs sets low limits itself.
+            limits: antrean_api::rate_limit::Limits::off(),
         };
         tune(&mut config);
         Self::start(store, config, data_dir).await

@@ -4,5 +4,16 @@
 mod helpers;
 
 mod auth;
+mod configuration;
+mod configuration_faq;
+mod dashboard;
+mod edge;
+mod live;
+mod live_aws;
+mod logs;
 mod platform;
 mod poly;
+mod reports;
+mod roles;
+mod status;
+mod users;

@@ -62,6 +62,8 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer(parts).ok_or_else(ApiError::unauthenticated)?;
         let principal = principal::authenticate(&state.deps, token).await?;
         tracing::Span::current().record("clinic", principal.tenant.slug());
+        // n8n's API keys are counted per key (429 over `RATE_API_KEY_PER_MINUTE`).
+        crate::rate_limit::per_api_key(state, &principal).await?;
         Ok(Caller(principal))
     }
 }

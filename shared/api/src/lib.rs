@@ -1,11 +1,16 @@
 //! The HTTP API: one `axum::Router` per endpoint group, served unchanged by a Lambda
 //! (`lambda_http::run`) or by the dev server (`axum::serve`). Handlers parse, call the
 //! domain, and shape the seed's response; no storage calls here.
+pub mod client_addr;
+pub mod clinic_host;
+pub mod cors;
 pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod groups;
+pub mod json_errors;
 pub mod openapi;
+pub mod rate_limit;
 pub mod service;
 pub mod telemetry;
 
@@ -20,12 +25,35 @@ pub use error::{ApiError, ApiResult};
 pub struct ApiConfig {
     /// The platform operator's token for `/api/platform/*`; unset disables those routes.
     pub platform_token: Option<String>,
+    /// Browser origins allowed by CORS (`CORS_ORIGINS`; unset: localhost on any port).
+    pub cors: cors::AllowedOrigins,
+    /// `BASE_DOMAIN`: login reads the clinic from `<slug>.<base domain>` when no other hint is given.
+    pub base_domain: Option<String>,
+    /// Per-address and per-API-key rate limits (`RATE_*_PER_MINUTE`).
+    pub limits: rate_limit::Limits,
+}
+
+impl ApiConfig {
+    /// Everything from the environment: `PLATFORM_TOKEN`, `CORS_ORIGINS`, `BASE_DOMAIN`,
+    /// `RATE_LOGIN_PER_MINUTE`, `RATE_PUBLIC_PER_MINUTE`, `RATE_API_KEY_PER_MINUTE`.
+    pub fn from_env() -> Result<ApiConfig, String> {
+        Ok(ApiConfig {
+            platform_token: std::env::var("PLATFORM_TOKEN").ok().filter(|t| !t.trim().is_empty()),
+            cors: cors::AllowedOrigins::from_env()?,
+            base_domain: clinic_host::parse_base_domain(&std::env::var("BASE_DOMAIN").unwrap_or_default())?,
+            limits: rate_limit::Limits::from_env()?,
+        })
+    }
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub deps: Deps,
     pub config: Arc<ApiConfig>,
+    /// Live push to the display boards (the dev server's hub, or API Gateway's Management API).
+    pub live: antrean_live::Live,
+    /// Uploaded files (FAQ documents): S3, or a local folder on the dev server.
+    pub blobs: Arc<dyn antrean_blobs::BlobStore>,
 }
 
 /// The endpoint groups of the seed's module table, plus the platform group.

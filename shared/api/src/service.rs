@@ -1,5 +1,8 @@
 //! Builds the service a host runs: the chosen groups' routes, JSON answers for unknown routes
-//! and methods, and request tracing with a request id and the clinic.
+//! and methods, and request tracing with a request id and the clinic; and the edge every route
+//! inherits: CORS, per-address and per-API-key rate limits, a body size limit, and every error
+//! in the seed's envelope.
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
@@ -10,7 +13,12 @@ use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
-use crate::{groups, AppState, Group};
+use crate::{groups, json_errors, rate_limit, AppState, Group};
+
+/// The largest request body a route reads: 1 MiB, a 413 in the seed's envelope beyond it. A
+/// route that takes more (FAQ uploads) raises its own limit with
+/// `.layer(DefaultBodyLimit::max(n))` on its routes: the limit nearest the route wins.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The routes of the given groups with their OpenAPI description.
 pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
@@ -20,7 +28,7 @@ pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
             Group::Auth => groups::auth::routes(),
             Group::MasterData => groups::master_data::routes(),
             Group::Schedule => groups::schedule::routes(),
-            Group::Queue => groups::queue::routes(),
+            Group::Queue => groups::queue::routes().merge(groups::boards::routes()),
             Group::Configuration => groups::configuration::routes(),
             Group::Report => groups::report::routes(),
             Group::Platform => groups::platform::routes(),
@@ -37,13 +45,20 @@ async fn method_not_allowed() -> impl IntoResponse {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for this route.")
 }
 
-/// Adds what every host needs around a router: JSON fallbacks and tracing.
+/// Adds what every host needs around a router, outermost first: request id, tracing, CORS
+/// (preflights answered here, before anything else), rate limits, JSON errors, body limit,
+/// then the routes with JSON fallbacks.
 pub fn finish(router: Router<AppState>, state: AppState) -> Router {
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    let cors = state.config.cors.layer();
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(json_errors::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::layer))
         .with_state(state)
+        .layer(cors)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {

@@ -3,13 +3,25 @@
 
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod clinic;
 pub mod clock;
+pub mod configuration;
+pub mod dashboard;
 pub mod error;
+pub mod export;
+pub mod paging;
+pub mod patient;
 pub mod permission;
 pub mod poly;
+pub mod rate_limit;
 pub mod record;
+pub mod report;
+pub mod report_activity;
+pub mod report_source;
+pub mod report_visits;
 pub mod role;
+pub mod rollup;
 pub mod status;
 pub mod tenant;
 pub mod user;

@@ -35,7 +35,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct LoginBody {
     pub username: String,
     pub password: String,
-    /// The clinic's slug; else the `X-Clinic` header; else `default`.
+    /// The clinic's slug; else the `X-Clinic` header; else the host name's clinic
+    /// (`<slug>.<BASE_DOMAIN>`); else `default`.
     pub clinic: Option<String>,
 }
 
@@ -67,21 +68,23 @@ pub struct LoginResponse {
     pub user: LoginUser,
 }
 
-/// Which clinic a login is for: the body's `clinic`, else `X-Clinic`, else `default`.
-pub fn login_clinic(body_clinic: Option<&str>, headers: &HeaderMap) -> Option<String> {
+/// Which clinic a login is for: the body's `clinic`, else `X-Clinic`, else the host name
+/// (`<slug>.<BASE_DOMAIN>`), else `default`.
+pub fn login_clinic(body_clinic: Option<&str>, headers: &HeaderMap, base_domain: Option<&str>) -> Option<String> {
     body_clinic
         .map(str::to_string)
         .or_else(|| headers.get("x-clinic").and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        .or_else(|| crate::clinic_host::clinic_from_headers(headers, base_domain))
         .or_else(|| Some("default".to_string()))
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "Auth", request_body = LoginBody,
     responses((status = 200, body = LoginResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 423, body = ErrorBody)))]
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 423, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(State(s): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody) -> ApiResult<Json<LoginResponse>> {
     let req = LoginRequest::parse(&body)?;
     let wrong = || ApiError::from(DomainError::InvalidCredentials(login::WRONG_CREDENTIALS.into()));
-    let slug = login_clinic(req.clinic.as_deref(), &headers).ok_or_else(wrong)?;
+    let slug = login_clinic(req.clinic.as_deref(), &headers, s.config.base_domain.as_deref()).ok_or_else(wrong)?;
     // An unknown clinic answers like a wrong password: nothing tells which clinics exist.
     let tenant = Tenant::parse(&slug).map_err(|_| wrong())?;
     tracing::Span::current().record("clinic", tenant.slug());

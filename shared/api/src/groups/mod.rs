@@ -1,5 +1,6 @@
 //! One module per endpoint group of the seed's module table.
 pub mod auth;
+pub mod boards;
 pub mod configuration;
 pub mod master_data;
 pub mod platform;
