@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod checkup_schedules;
 mod configuration;
 mod configuration_faq;
 mod dashboard;
@@ -11,9 +12,14 @@ mod edge;
 mod live;
 mod live_aws;
 mod logs;
+mod patients;
 mod platform;
 mod poly;
+mod queue;
 mod reports;
+mod reservations;
 mod roles;
+mod schedules;
 mod status;
 mod users;
+mod webhooks;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod checkup_schedule;
 pub mod clinic;
 pub mod clock;
 pub mod configuration;
@@ -14,18 +15,22 @@ pub mod paging;
 pub mod patient;
 pub mod permission;
 pub mod poly;
+pub mod queue;
 pub mod rate_limit;
 pub mod record;
 pub mod report;
+pub mod reservation;
 pub mod report_activity;
 pub mod report_source;
 pub mod report_visits;
 pub mod role;
 pub mod rollup;
+pub mod schedule;
 pub mod status;
 pub mod tenant;
 pub mod user;
 pub mod validate;
+pub mod webhook;
 
 use std::sync::Arc;
 

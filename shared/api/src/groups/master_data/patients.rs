@@ -1,4 +1,4 @@
-//! The queue endpoint group (filled in by its issue).
+//! (filled in by its issue)
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;

@@ -1,0 +1,12 @@
+//! Reservation & queue (seed "Reservation", "Queue") and check-up schedules.
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+pub mod checkup_schedules;
+pub mod reservations;
+pub mod workflow;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(reservations::routes()).merge(workflow::routes()).merge(checkup_schedules::routes())
+}
