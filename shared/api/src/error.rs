@@ -19,6 +19,10 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub errors: Option<Map<String, Value>>,
+    /// Facts about the refusal, where the seed shows them (e.g. `{"number_of_calls": 3}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Value>,
 }
 
 #[derive(Debug)]
@@ -27,13 +31,14 @@ pub struct ApiError {
     pub message: String,
     pub errors: Option<Map<String, Value>>,
     pub retry_after: Option<i64>,
+    pub data: Option<Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), errors: None, retry_after: None }
+        ApiError { status, message: message.into(), errors: None, retry_after: None, data: None }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
@@ -51,7 +56,9 @@ impl From<DomainError> for ApiError {
                 message: fields.first(),
                 errors: Some(fields.0),
                 retry_after: None,
+                data: None,
             },
+            DomainError::UnprocessableWith { message, data } => ApiError { data: Some(data), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, message) },
             DomainError::Unprocessable(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, m),
             DomainError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
             DomainError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
@@ -77,7 +84,7 @@ impl From<DomainError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { status: "error".into(), message: self.message, errors: self.errors };
+        let body = ErrorBody { status: "error".into(), message: self.message, errors: self.errors, data: self.data };
         let mut res = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {

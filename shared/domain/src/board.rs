@@ -175,9 +175,7 @@ pub struct FromQueue;
 #[async_trait]
 impl QueueNumbers for FromQueue {
     async fn current(&self, deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
-        let _ = (deps, tenant, poly_id, date);
-        // Wired to the queue module when it lands (see the issue note).
-        Ok((None, None))
+        crate::queue::current(deps, tenant, poly_id, date).await
     }
 }
 

@@ -52,6 +52,9 @@ pub enum DomainError {
     /// A 422 with a message and no field map (e.g. "Quota is full").
     #[error("{0}")]
     Unprocessable(String),
+    /// A 422 that also carries a `data` object (the seed's "Maximum number of calls reached").
+    #[error("{message}")]
+    UnprocessableWith { message: String, data: Value },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -1,1 +1,407 @@
-//! (filled in by its issue)
+//! The queue workflow (seed "Queue"): nurses call numbers to anamnesa and send them on to the
+//! doctor, doctors call them in and finish them, and anyone at the desk may mark a no-show or a
+//! cancellation.
+//!
+//! The workflow is an explicit state machine over the status codes ([`step`]):
+//!
+//! | from \ move      | anamnesa | waitingdoctor | withdoctor | done  | noshow | cancelled |
+//! |------------------|----------|---------------|------------|-------|--------|-----------|
+//! | WAITING          | enter    | –             | –          | –     | enter  | enter     |
+//! | ANAMNESA         | recall   | enter         | –          | –     | enter  | enter     |
+//! | WAITING_DOCTOR   | –        | –             | enter      | –     | enter  | enter     |
+//! | WITH_DOCTOR      | –        | –             | recall     | enter | enter  | enter     |
+//! | DONE, NO_SHOW, CANCELLED | – | –            | –          | –     | –      | –         |
+//!
+//! A recall counts `number_of_calls` up within the stage; a fourth call is refused. Every move
+//! is one atomic write conditioned on the version of the reservation that was read, so two
+//! nurses pressing at once cannot both move it: the second hears who was first.
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use crate::audit::{self, Action, Actor};
+use crate::board::{Call, Stage};
+use crate::clock::stamp;
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::paging::Paging;
+use crate::poly::Poly;
+use crate::record::{self, Record, Stored};
+use crate::reservation::{
+    self, change_ops, clinic_today, day_entries, parse_date, parse_required_id, read, status_by_code, statuses, with_relations, Full, Reservation, ANAMNESA,
+    CANCELLED, DONE, NO_SHOW, WAITING, WAITING_DOCTOR, WITH_DOCTOR,
+};
+use crate::rollup;
+use crate::tenant::Tenant;
+use crate::Deps;
+
+pub const MAX_CALLS: i64 = 3;
+const MAX_ATTEMPTS: u32 = 60;
+
+/// The six moves of the seed's `PATCH /api/queue/{id}/<move>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Anamnesa,
+    WaitingDoctor,
+    WithDoctor,
+    Done,
+    NoShow,
+    Cancelled,
+}
+
+impl Move {
+    pub const ALL: [Move; 6] = [Move::Anamnesa, Move::WaitingDoctor, Move::WithDoctor, Move::Done, Move::NoShow, Move::Cancelled];
+
+    /// The path segment: `anamnesa`, `waitingdoctor`, `withdoctor`, `done`, `noshow`, `cancelled`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Move::Anamnesa => "anamnesa",
+            Move::WaitingDoctor => "waitingdoctor",
+            Move::WithDoctor => "withdoctor",
+            Move::Done => "done",
+            Move::NoShow => "noshow",
+            Move::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status code the move leads to.
+    pub fn target(self) -> &'static str {
+        match self {
+            Move::Anamnesa => ANAMNESA,
+            Move::WaitingDoctor => WAITING_DOCTOR,
+            Move::WithDoctor => WITH_DOCTOR,
+            Move::Done => DONE,
+            Move::NoShow => NO_SHOW,
+            Move::Cancelled => CANCELLED,
+        }
+    }
+
+    /// A call the waiting room hears (and n8n is told of).
+    pub fn stage(self) -> Option<Stage> {
+        match self {
+            Move::Anamnesa => Some(Stage::Anamnesa),
+            Move::WithDoctor => Some(Stage::WithDoctor),
+            _ => None,
+        }
+    }
+
+    /// The seed's success message.
+    pub fn message(self) -> &'static str {
+        match self {
+            Move::Anamnesa => "Anamnesa call processed successfully",
+            Move::WaitingDoctor => "Reservation moved to waiting doctor successfully",
+            Move::WithDoctor => "With doctor call processed successfully",
+            Move::Done => "Reservation finish",
+            Move::NoShow => "Reservation moved to no show successfully",
+            Move::Cancelled => "Reservation moved to cancelled successfully",
+        }
+    }
+
+    fn doing(self) -> &'static str {
+        match self {
+            Move::Anamnesa => "called to anamnesa",
+            Move::WaitingDoctor => "sent on to wait for the doctor",
+            Move::WithDoctor => "called in to the doctor",
+            Move::Done => "finished",
+            Move::NoShow => "marked as no-show",
+            Move::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a move does to a reservation in a given status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Into the move's stage.
+    Enter,
+    /// The same stage again: call the number once more.
+    Recall,
+}
+
+/// The state machine (see the module table). `None`: the move is not allowed from `code`.
+pub fn step(code: &str, mv: Move) -> Option<Step> {
+    use Move::*;
+    match (code, mv) {
+        (WAITING, Anamnesa) | (ANAMNESA, WaitingDoctor) | (WAITING_DOCTOR, WithDoctor) | (WITH_DOCTOR, Done) => Some(Step::Enter),
+        (ANAMNESA, Anamnesa) | (WITH_DOCTOR, WithDoctor) => Some(Step::Recall),
+        (c, NoShow | Cancelled) if reservation::is_open(c) => Some(Step::Enter),
+        _ => None,
+    }
+}
+
+fn status_words(statuses: &std::collections::HashMap<i64, Stored<crate::status::Status>>, r: &Reservation) -> String {
+    match statuses.get(&r.status_id) {
+        Some(s) if s.data.label != r.status_code => format!("{} ({})", s.data.label, r.status_code),
+        _ => r.status_code.clone(),
+    }
+}
+
+fn refused(statuses: &std::collections::HashMap<i64, Stored<crate::status::Status>>, r: &Reservation, mv: Move) -> DomainError {
+    DomainError::Conflict(format!("The reservation is {}; it cannot be {}.", status_words(statuses, r), mv.doing()))
+}
+
+/// The reservation as `mv` leaves it (a pure function of the reservation, the move and the time).
+fn moved(before: &Stored<Reservation>, mv: Move, step: Step, status_id: i64, now: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> Stored<Reservation> {
+    let ts = stamp(now);
+    let mut r = before.data.clone();
+    r.status_id = status_id;
+    r.status_code = mv.target().into();
+    r.queue_updated_at = ts.clone();
+    match (mv, step) {
+        (_, Step::Recall) => r.number_of_calls += 1,
+        (Move::Anamnesa, Step::Enter) => {
+            r.number_of_calls = 1;
+            r.anamnesa_at = Some(ts.clone());
+        }
+        (Move::WaitingDoctor, Step::Enter) => {
+            r.number_of_calls = 0;
+            r.waiting_doctor_at = Some(ts.clone());
+        }
+        (Move::WithDoctor, Step::Enter) => {
+            r.number_of_calls = 1;
+            r.with_doctor_at = Some(ts.clone());
+            r.call_time = Some(now.with_timezone(&tz).format("%H:%M:%S").to_string());
+        }
+        (Move::Done | Move::NoShow | Move::Cancelled, Step::Enter) => r.finished_at = Some(ts.clone()),
+    }
+    Stored { data: r, updated_at: ts, ..before.clone() }
+}
+
+/// What a move did.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub full: Full,
+    /// The call the boards announce (anamnesa and with-doctor moves, recalls included).
+    pub call: Option<Call>,
+    /// When the doctor called the patient in (seed format), for the with-doctor response.
+    pub call_time: Option<String>,
+}
+
+/// Moves one reservation (seed `PATCH /api/queue/{id}/<move>`).
+pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv: Move) -> DomainResult<Moved> {
+    let (_, tz) = clinic_today(deps, tenant).await?;
+    let statuses = statuses(deps, tenant).await?;
+    let target = status_by_code(&statuses, mv.target())?.id;
+    let mut expected: Option<String> = None;
+    for attempt in 0..MAX_ATTEMPTS {
+        let (before, version) = read(deps, tenant, id).await?;
+        if let Some(code) = &expected {
+            if *code != before.data.status_code {
+                return Err(DomainError::Conflict(format!(
+                    "Someone else has just moved this reservation: it is now {}.",
+                    status_words(&statuses, &before.data)
+                )));
+            }
+        }
+        let Some(step) = step(&before.data.status_code, mv) else { return Err(refused(&statuses, &before.data, mv)) };
+        if step == Step::Recall && before.data.number_of_calls >= MAX_CALLS {
+            return Err(DomainError::UnprocessableWith {
+                message: format!("Maximum number of calls reached ({MAX_CALLS} times)"),
+                data: json!({ "number_of_calls": before.data.number_of_calls }),
+            });
+        }
+        let now = deps.clock.now();
+        let after = moved(&before, mv, step, target, now, tz);
+        let mut ops = change_ops(tenant, tz, &before, version, &after, mv.stage().is_some())?;
+        ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now));
+        match deps.table.write(ops).await {
+            Ok(()) => {
+                rollup::record_extremes(deps.table.as_ref(), tenant, Some(&before.data.facts(tz)), &after.data.facts(tz)).await;
+                let call = mv.stage().map(|stage| Call {
+                    poly_id: after.data.poly_id,
+                    date: after.data.visit_date(),
+                    queue_number: after.data.queue_number,
+                    stage,
+                    number_of_calls: after.data.number_of_calls,
+                    at: now,
+                });
+                let call_time = (mv == Move::WithDoctor).then(|| after.data.with_doctor_at.clone()).flatten();
+                let full = with_relations(deps, tenant, vec![after]).await?.remove(0);
+                return Ok(Moved { full, call, call_time });
+            }
+            Err(antrean_store::StoreError::ConditionFailed { .. }) | Err(antrean_store::StoreError::Conflict) => {
+                // Changed since we read it: if its status moved, the other writer won.
+                expected = Some(before.data.status_code.clone());
+                record::backoff(attempt).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(DomainError::Conflict("Reservation is being changed by someone else; try again".into()))
+}
+
+/// `poly_id` and `date` of the queue routes that name a poly's day.
+pub fn parse_poly_day(body: &Value) -> DomainResult<(i64, NaiveDate)> {
+    let mut errors = FieldErrors::new();
+    let poly = parse_required_id(&mut errors, body, "poly_id");
+    let date = parse_date(&mut errors, body, "date");
+    errors.into_result()?;
+    match (poly, date) {
+        (Some(p), Some(d)) => Ok((p, d)),
+        _ => Err(DomainError::Internal("a checked poly day lacks a field".into())),
+    }
+}
+
+/// The numbers now at anamnesa and with the doctor for one poly and day (seed
+/// `GET /api/queue/current`): the most recently called of each, `None` when nobody is there.
+pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
+    let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
+    let latest = |code: &str| {
+        entries
+            .iter()
+            .filter(|e| e.status_code == code)
+            .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number))
+            .map(|e| e.queue_number)
+    };
+    Ok((latest(ANAMNESA), latest(WITH_DOCTOR)))
+}
+
+/// What call-next did.
+#[derive(Debug, Clone)]
+pub struct NextCalled {
+    /// The patient who was with the doctor, now done.
+    pub finished: Option<Full>,
+    /// The patient now called in. `None`: nobody was waiting for the doctor (nothing changed).
+    pub current: Option<Full>,
+    pub call: Option<Call>,
+}
+
+/// Finishes whoever is with the doctor and calls in the lowest waiting-doctor number, in one
+/// atomic write (seed `PATCH /api/queue/call-next`). Nobody waiting: nothing changes.
+pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, date: NaiveDate) -> DomainResult<NextCalled> {
+    if record::get::<Poly>(deps, tenant, poly_id).await?.is_none_or(|p| p.is_trashed()) {
+        return Err(FieldErrors::single("poly_id", "The selected poly id is invalid."));
+    }
+    let (_, tz) = clinic_today(deps, tenant).await?;
+    let statuses = statuses(deps, tenant).await?;
+    let (done_id, with_id) = (status_by_code(&statuses, DONE)?.id, status_by_code(&statuses, WITH_DOCTOR)?.id);
+    for attempt in 0..MAX_ATTEMPTS {
+        let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
+        let Some(next) = entries.iter().filter(|e| e.status_code == WAITING_DOCTOR).min_by_key(|e| e.queue_number) else {
+            return Ok(NextCalled { finished: None, current: None, call: None });
+        };
+        let with: Vec<i64> = entries.iter().filter(|e| e.status_code == WITH_DOCTOR).map(|e| e.id).collect();
+        let now = deps.clock.now();
+        let mut ops = Vec::new();
+        let mut changes = Vec::new();
+        let mut stale = false;
+        for id in with.iter().copied().chain(std::iter::once(next.id)) {
+            let (before, version) = read(deps, tenant, id).await?;
+            let (mv, status_id) = if id == next.id { (Move::WithDoctor, with_id) } else { (Move::Done, done_id) };
+            if step(&before.data.status_code, mv) != Some(Step::Enter) {
+                stale = true;
+                break;
+            }
+            let after = moved(&before, mv, Step::Enter, status_id, now, tz);
+            ops.extend(change_ops(tenant, tz, &before, version, &after, mv == Move::WithDoctor)?);
+            ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now));
+            changes.push((before, after));
+        }
+        if !stale {
+            // Both patients count in the same rollup item: one update for it.
+            match deps.table.write(reservation::merge_updates(ops)).await {
+                Ok(()) => {
+                    for (b, a) in &changes {
+                        rollup::record_extremes(deps.table.as_ref(), tenant, Some(&b.data.facts(tz)), &a.data.facts(tz)).await;
+                    }
+                    let mut afters: Vec<Stored<Reservation>> = changes.into_iter().map(|(_, a)| a).collect();
+                    let current = afters.pop();
+                    let finished = afters.into_iter().next();
+                    let call = current.as_ref().map(|c| Call {
+                        poly_id,
+                        date,
+                        queue_number: c.data.queue_number,
+                        stage: Stage::WithDoctor,
+                        number_of_calls: 1,
+                        at: now,
+                    });
+                    let mut full = with_relations(deps, tenant, finished.into_iter().chain(current).collect()).await?;
+                    let current = full.pop();
+                    return Ok(NextCalled { finished: full.pop(), current, call });
+                }
+                Err(antrean_store::StoreError::ConditionFailed { .. }) | Err(antrean_store::StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        record::backoff(attempt).await;
+    }
+    Err(DomainError::Conflict("The queue is being changed by someone else; try again".into()))
+}
+
+/// One page of a day's queue (seed "Queue List"), in poly then queue-number order, with the total.
+pub async fn list(deps: &Deps, tenant: &Tenant, date: NaiveDate, poly_id: Option<i64>, status_id: Option<i64>, paging: Paging) -> DomainResult<(Vec<Full>, usize)> {
+    let entries: Vec<i64> = day_entries(deps, tenant, date, poly_id).await?.into_iter().filter(|e| status_id.is_none_or(|s| e.status_id == s)).map(|e| e.id).collect();
+    let total = entries.len();
+    let page: Vec<i64> = entries.into_iter().skip((paging.page - 1) * paging.per_page).take(paging.per_page).collect();
+    let list = reservation::many(deps, tenant, &page).await?;
+    Ok((with_relations(deps, tenant, list).await?, total))
+}
+
+/// The clinic's today, for routes whose date is optional.
+pub async fn today(deps: &Deps, tenant: &Tenant) -> DomainResult<NaiveDate> {
+    Ok(clinic_today(deps, tenant).await?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_machine_follows_the_clinic() {
+        let codes = [WAITING, ANAMNESA, WAITING_DOCTOR, WITH_DOCTOR, DONE, NO_SHOW, CANCELLED];
+        let table: Vec<Vec<Option<Step>>> = codes.iter().map(|c| Move::ALL.iter().map(|m| step(c, *m)).collect()).collect();
+        let (e, r, x) = (Some(Step::Enter), Some(Step::Recall), None);
+        assert_eq!(
+            table,
+            vec![
+                vec![e, x, x, x, e, e],
+                vec![r, e, x, x, e, e],
+                vec![x, x, e, x, e, e],
+                vec![x, x, r, e, e, e],
+                vec![x, x, x, x, x, x],
+                vec![x, x, x, x, x, x],
+                vec![x, x, x, x, x, x],
+            ]
+        );
+    }
+
+    #[test]
+    fn moves_keep_stage_times_and_count_calls() {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-01-10T01:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let base = Stored {
+            id: 1,
+            data: Reservation {
+                patient_id: 1,
+                poly_id: 1,
+                schedule_id: 1,
+                date: "2026-01-10".into(),
+                bpjs: false,
+                status_id: 1,
+                status_code: WAITING.into(),
+                queue_number: 4,
+                re_reservation_time: "08:00:00".into(),
+                call_time: None,
+                number_of_calls: 0,
+                notification_status: false,
+                queue_updated_at: stamp(t0),
+                registered_at: Some(stamp(t0)),
+                anamnesa_at: None,
+                waiting_doctor_at: None,
+                with_doctor_at: None,
+                finished_at: None,
+            },
+            created_at: stamp(t0),
+            updated_at: stamp(t0),
+            deleted_at: None,
+        };
+        let tz = chrono_tz::Asia::Jakarta;
+        let a = moved(&base, Move::Anamnesa, Step::Enter, 2, t0 + chrono::Duration::minutes(5), tz);
+        assert_eq!((a.data.status_code.as_str(), a.data.number_of_calls), (ANAMNESA, 1));
+        let again = moved(&a, Move::Anamnesa, Step::Recall, 2, t0 + chrono::Duration::minutes(6), tz);
+        assert_eq!(again.data.number_of_calls, 2);
+        assert_eq!(again.data.anamnesa_at, a.data.anamnesa_at, "a recall keeps the first call's time");
+        let w = moved(&again, Move::WaitingDoctor, Step::Enter, 3, t0 + chrono::Duration::minutes(10), tz);
+        assert_eq!(w.data.number_of_calls, 0);
+        let d = moved(&w, Move::WithDoctor, Step::Enter, 4, t0 + chrono::Duration::minutes(20), tz);
+        assert_eq!(d.data.call_time.as_deref(), Some("08:20:00"), "clinic time, Asia/Jakarta");
+        assert_eq!(rollup::waiting_seconds(d.data.visit_date(), &d.data.stages(), tz), Some(20 * 60));
+    }
+}

@@ -25,7 +25,7 @@ use crate::validate::human;
 use crate::Deps;
 
 const MAX_ATTEMPTS: u32 = 60;
-const VERSION: &str = "_v";
+pub(crate) const VERSION: &str = "_v";
 
 /// A value that must be unique within a clinic, e.g. a poly's name.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,7 @@ fn decode<T: DeserializeOwned>(item: Item) -> DomainResult<T> {
     serde_json::from_value(Value::Object(item)).map_err(|e| DomainError::Internal(format!("corrupt record: {e}")))
 }
 
-fn item_of<T: Record>(tenant: &Tenant, stored: &Stored<T>, version: i64) -> DomainResult<Item> {
+pub(crate) fn item_of<T: Record>(tenant: &Tenant, stored: &Stored<T>, version: i64) -> DomainResult<Item> {
     let key = record_key::<T>(tenant, stored.id);
     let Value::Object(fields) = serde_json::to_value(stored).map_err(|e| DomainError::Internal(e.to_string()))? else {
         return Err(DomainError::Internal("a record must serialise to an object".into()));
@@ -134,7 +134,7 @@ fn taken(field: &str) -> DomainError {
     FieldErrors::single(field, format!("The {} has already been taken.", human(field)))
 }
 
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     let jitter = rand::random::<u64>() % (2 + u64::from(attempt.min(20)) * 3);
     tokio::time::sleep(Duration::from_millis(1 + jitter)).await;
 }
@@ -173,7 +173,7 @@ pub fn seed_ops<T: Record>(tenant: &Tenant, records: Vec<T>, ts: &str) -> Domain
 }
 
 /// Reads a record with its version, trashed or not.
-async fn read<T: Record>(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<(Stored<T>, i64)>> {
+pub(crate) async fn read<T: Record>(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<(Stored<T>, i64)>> {
     let Some(item) = deps.table.get(&record_key::<T>(tenant, id)).await? else { return Ok(None) };
     let version = item.get(VERSION).and_then(Value::as_i64).unwrap_or(0);
     Ok(Some((decode(item)?, version)))

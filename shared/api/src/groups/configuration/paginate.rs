@@ -239,3 +239,26 @@ mod tests {
         assert_eq!((empty.from, empty.to, empty.last_page), (None, None, 1));
     }
 }
+
+/// Laravel's paginator around a page the domain already cut, `total` items in all.
+pub fn paginate_page<T>(data: Vec<T>, total: usize, paging: Paging, url: &RequestUrl) -> LaravelPage<T> {
+    // The links and numbers depend only on the count; zero-sized items cost nothing.
+    let shell = paginate(vec![(); total], paging, url);
+    let from = if data.is_empty() { None } else { shell.from };
+    let to = from.map(|f| f + data.len() - 1);
+    LaravelPage {
+        current_page: shell.current_page,
+        data,
+        first_page_url: shell.first_page_url,
+        from,
+        last_page: shell.last_page,
+        last_page_url: shell.last_page_url,
+        links: shell.links,
+        next_page_url: shell.next_page_url,
+        path: shell.path,
+        per_page: shell.per_page,
+        prev_page_url: shell.prev_page_url,
+        to,
+        total: shell.total,
+    }
+}

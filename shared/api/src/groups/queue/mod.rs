@@ -5,6 +5,7 @@ use crate::AppState;
 
 pub mod checkup_schedules;
 pub mod reservations;
+pub mod views;
 pub mod workflow;
 
 pub fn routes() -> OpenApiRouter<AppState> {
