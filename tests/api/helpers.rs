@@ -114,6 +114,25 @@ impl TestApp {
         }
     }
 
+    /// A second server on the same DynamoDB table, as a second Lambda instance would be.
+    pub async fn twin(&self) -> TestApp {
+        assert_eq!(self.store, Store::DynamoDb, "only DynamoDB is shared between instances");
+        let mut config = self.config.clone();
+        config.port = 0;
+        Self::start(self.store, config, tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// The domain's dependencies on this server's store, opened a second time (SQLite allows
+    /// a second connection; DynamoDB is the same table): for setting up what no endpoint
+    /// writes yet, e.g. booked places before reservations exist.
+    pub async fn deps(&self) -> antrean_domain::Deps {
+        let table = dev_server::open_store(&self.config.store).await.expect("open the store again");
+        let secret = self.config.jwt_secret.clone().expect("tests set a JWT secret");
+        let tokens = antrean_domain::auth::token::TokenKeys::new(secret.as_bytes(), chrono::Duration::minutes(self.config.token_ttl_minutes))
+            .expect("token keys");
+        antrean_domain::Deps { table, clock: std::sync::Arc::new(antrean_domain::SystemClock), tokens: std::sync::Arc::new(tokens) }
+    }
+
     /// Stops this server and starts another on the same store (a restart).
     pub async fn restart(self) -> TestApp {
         self.server.abort();

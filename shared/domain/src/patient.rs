@@ -79,7 +79,8 @@ pub fn normalize_whatsapp(raw: &str) -> Option<String> {
         Some(rest) => (true, rest.to_string()),
         None => (false, compact),
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+    // After `+` comes a country code, which never starts with 0.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || (international && digits.starts_with('0')) {
         return None;
     }
     let n = if international || digits.starts_with("62") {
@@ -319,8 +320,9 @@ pub async fn list(deps: &Deps, tenant: &Tenant, search: Option<&str>, paging: Pa
     match search.map(str::trim).filter(|s| !s.is_empty()) {
         None => {
             let last = count(deps, tenant).await?;
-            let skip = ((paging.page - 1) * paging.per_page) as i64;
-            let hi = last - skip;
+            // `page` is only bounded below: a huge one must give an empty page, not overflow.
+            let skip = i64::try_from((paging.page - 1).saturating_mul(paging.per_page)).unwrap_or(i64::MAX);
+            let hi = last.saturating_sub(skip);
             if hi < 1 {
                 return Ok((vec![], last as usize));
             }
@@ -337,7 +339,7 @@ pub async fn list(deps: &Deps, tenant: &Tenant, search: Option<&str>, paging: Pa
             let mut ids: Vec<i64> = search_ids(deps, tenant, needle).await?.into_iter().collect();
             ids.sort_unstable_by(|a, b| b.cmp(a));
             let total = ids.len();
-            let page: Vec<i64> = ids.into_iter().skip((paging.page - 1) * paging.per_page).take(paging.per_page).collect();
+            let page: Vec<i64> = ids.into_iter().skip((paging.page - 1).saturating_mul(paging.per_page)).take(paging.per_page).collect();
             let found = many(deps, tenant, page.iter().copied()).await?;
             Ok((page.iter().filter_map(|id| found.get(id).cloned()).collect(), total))
         }
@@ -391,15 +393,40 @@ pub async fn search_ids(deps: &Deps, tenant: &Tenant, needle: &str) -> DomainRes
     Ok(result.unwrap_or_default().into_iter().rev().take(MAX_MATCHES).collect())
 }
 
+fn index_requirements(ops: Vec<Op>) -> Vec<Requirement> {
+    ops.into_iter().map(|op| Requirement { op, error: DomainError::Internal("a name index write cannot fail".into()) }).collect()
+}
+
+/// Every number of `patient` that another patient already holds, as field errors, so a form
+/// hears about both numbers at once. Only a courtesy: the guards in the write decide.
+async fn numbers_taken(deps: &Deps, tenant: &Tenant, patient: &Patient, except: Option<i64>) -> DomainResult<()> {
+    let mut errors = FieldErrors::new();
+    for u in patient.unique() {
+        if let Some(holder) = id_by(deps, tenant, u.field, &u.value).await? {
+            if Some(holder) != except {
+                errors.add(u.field, format!("The {} has already been taken.", validate::human(u.field)));
+            }
+        }
+    }
+    errors.into_result()
+}
+
+/// Registers a new patient with the next id (reservation create, seeding): the patient, its
+/// number guards (422 "The whatsapp number has already been taken." / "The no bpjs has already
+/// been taken.") and its name words in one atomic write, with an audit entry.
+pub async fn register(deps: &Deps, tenant: &Tenant, actor: &Actor, form: &PatientForm) -> DomainResult<Stored<Patient>> {
+    let patient = form.apply(None);
+    numbers_taken(deps, tenant, &patient, None).await?;
+    record::create(deps, tenant, actor, patient, |id| index_requirements(word_ops(tenant, id, None, &form.patient_name))).await
+}
+
 /// Replaces a patient's details (seed "Patient Update"). Numbers stay unique (422 "The whatsapp
 /// number has already been taken."); the name index moves with the name.
 pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, form: &PatientForm) -> DomainResult<Stored<Patient>> {
+    numbers_taken(deps, tenant, &form.apply(None), Some(id)).await?;
     record::update::<Patient>(deps, tenant, actor, id, |current| {
         let new = form.apply(Some(&current.data));
-        let reqs = word_ops(tenant, id, Some(&current.data.patient_name), &new.patient_name)
-            .into_iter()
-            .map(|op| Requirement { op, error: DomainError::Internal("a name index write cannot fail".into()) })
-            .collect();
+        let reqs = index_requirements(word_ops(tenant, id, Some(&current.data.patient_name), &new.patient_name));
         Ok((new, reqs))
     })
     .await
@@ -416,7 +443,7 @@ mod tests {
             assert_eq!(normalize_whatsapp(raw).as_deref(), Some("6281234567890"), "{raw}");
         }
         assert_eq!(normalize_whatsapp("+60123456789").as_deref(), Some("60123456789"));
-        for bad in ["", "0812", "abc", "0812345678901234567", "08123x567890"] {
+        for bad in ["", "0812", "abc", "0812345678901234567", "08123x567890", "+081234567890"] {
             assert_eq!(normalize_whatsapp(bad), None, "{bad}");
         }
         assert_eq!(whatsapp_prefix("0812"), "62812");

@@ -151,6 +151,16 @@ pub fn bump_counter(tenant: &Tenant, kind: &str, last: i64, by: i64) -> Op {
     Op::update_if(counter_key(tenant, kind), Update::new().add("last", by), cond)
 }
 
+/// A counter item standing at `last` (imports; live code bumps with [`bump_counter`]).
+pub fn counter_item(tenant: &Tenant, kind: &str, last: i64) -> Item {
+    let key = counter_key(tenant, kind);
+    let mut item = Item::new();
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("last".into(), last.into());
+    item
+}
+
 /// Record, guards and counter for seeding a new clinic with fixed ids (1..n).
 pub fn seed_ops<T: Record>(tenant: &Tenant, records: Vec<T>, ts: &str) -> DomainResult<Vec<Op>> {
     let n = records.len() as i64;
