@@ -16,7 +16,6 @@ pub struct Desk {
     pub app: TestApp,
     pub admin: String,
     pub poly: i64,
-    #[allow(dead_code)]
     pub doctor: i64,
     pub schedule: i64,
     pub today: String,
@@ -330,7 +329,24 @@ async fn clinics_and_roles_are_kept_apart(store: Store) {
     assert_eq!(desk.app.call(reqwest::Method::GET, "/api/reservation", None, None).await.status, 401);
 }
 
+/// A schedule with bookings keeps them: no delete, no quota below the booked count.
+async fn a_booked_schedule_keeps_its_places(store: Store) {
+    let desk = Desk::open(store, Some(5)).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    for n in 1..=3 {
+        desk.reserve(n).await;
+    }
+    let path = format!("/api/schedule/{}", desk.schedule);
+    assert_error(&app.delete(&path, t).await, 409, "The schedule has booked reservations and cannot be deleted.");
+    let shrink = json!({"doctor_id": desk.doctor, "date": desk.today, "start_time": "08:00", "end_time": "16:00", "quota": 2});
+    assert_error(&app.put(&path, t, shrink).await, 409, "The schedule has 3 booked reservations; the quota cannot be lower than that.");
+    let fits = json!({"doctor_id": desk.doctor, "date": desk.today, "start_time": "08:00", "end_time": "16:00", "quota": 3});
+    assert_eq!(app.put(&path, t, fits).await.status, 200);
+    assert_error(&desk.register(4).await, 422, "Quota is full");
+}
+
 on_both_stores!(
+    a_booked_schedule_keeps_its_places,
     create_detail_and_list_match_the_seed,
     bad_input_is_refused_and_changes_nothing,
     concurrent_creates_number_without_gaps,
