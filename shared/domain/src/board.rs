@@ -240,12 +240,10 @@ async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResu
     Ok(out)
 }
 
-/// The clinic's day as its boards see it: today in the clinic's time zone.
+/// The clinic's day as its boards see it: today in the clinic's time zone (its
+/// `clinic_timezone` config, as for the queue and the reports).
 pub async fn today(deps: &Deps, tenant: &Tenant) -> DomainResult<NaiveDate> {
-    let tz: chrono_tz::Tz = crate::clinic::find(deps, tenant)
-        .await?
-        .and_then(|c| c.timezone.parse().ok())
-        .unwrap_or(chrono_tz::Asia::Jakarta);
+    let tz = crate::configuration::config::clinic_timezone(deps, tenant).await?;
     Ok(deps.clock.now().with_timezone(&tz).date_naive())
 }
 
@@ -259,10 +257,9 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
     // Taken before reading, so a snapshot never claims to be newer than what it read.
     let at = stamp(deps.clock.now());
     let clinic = crate::clinic::find(deps, tenant).await?;
-    let (name, timezone) = match clinic {
-        Some(c) => (c.name, c.timezone),
-        None => (tenant.slug().to_string(), crate::clinic::DEFAULT_TIMEZONE.to_string()),
-    };
+    let name = clinic.map(|c| c.name).unwrap_or_else(|| tenant.slug().to_string());
+    // The clinic's zone as the queue counts days in it, for the board's clock.
+    let timezone = crate::configuration::config::clinic_timezone(deps, tenant).await?.name().to_string();
     let mut polies: Vec<Stored<Poly>> = record::list::<Poly>(deps, tenant, false).await?;
     polies.sort_by_key(|p| p.id);
     let keys = poly_keys(&polies.iter().map(|p| (p.id, p.data.name.clone())).collect::<Vec<_>>());

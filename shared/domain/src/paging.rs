@@ -34,11 +34,16 @@ impl Paging {
         Ok(Paging { page, per_page })
     }
 
+    /// How many items come before this page (saturating: an absurd page is just past the end).
+    pub fn offset(self) -> usize {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
     /// The requested page of `items` and its meta. A page past the end is empty, as in Laravel.
     pub fn slice<T>(self, items: Vec<T>) -> (Vec<T>, PageMeta) {
         let total = items.len();
         let last_page = total.div_ceil(self.per_page).max(1);
-        let skip = (self.page - 1).saturating_mul(self.per_page);
+        let skip = self.offset();
         let data = items.into_iter().skip(skip).take(self.per_page).collect();
         (data, PageMeta { current_page: self.page, last_page, per_page: self.per_page, total })
     }

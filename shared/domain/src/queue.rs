@@ -330,7 +330,7 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
 pub async fn list(deps: &Deps, tenant: &Tenant, date: NaiveDate, poly_id: Option<i64>, status_id: Option<i64>, paging: Paging) -> DomainResult<(Vec<Full>, usize)> {
     let entries: Vec<i64> = day_entries(deps, tenant, date, poly_id).await?.into_iter().filter(|e| status_id.is_none_or(|s| e.status_id == s)).map(|e| e.id).collect();
     let total = entries.len();
-    let page: Vec<i64> = entries.into_iter().skip((paging.page - 1) * paging.per_page).take(paging.per_page).collect();
+    let page: Vec<i64> = entries.into_iter().skip(paging.offset()).take(paging.per_page).collect();
     let list = reservation::many(deps, tenant, &page).await?;
     Ok((with_relations(deps, tenant, list).await?, total))
 }

@@ -786,7 +786,7 @@ pub async fn list(deps: &Deps, tenant: &Tenant, f: &ListFilters, paging: crate::
     if no_filter {
         // Reservations are never deleted and ids have no gaps: a page is an id range.
         let last = record::last_id(deps, tenant, Reservation::KIND).await?;
-        let hi = last - ((paging.page - 1) * paging.per_page) as i64;
+        let hi = last.saturating_sub(i64::try_from(paging.offset()).unwrap_or(i64::MAX));
         let lo = (hi - paging.per_page as i64 + 1).max(1);
         let ids: Vec<i64> = if hi < 1 { vec![] } else { (lo..=hi).rev().collect() };
         let page = many(deps, tenant, &ids).await?;
@@ -799,7 +799,7 @@ pub async fn list(deps: &Deps, tenant: &Tenant, f: &ListFilters, paging: crate::
         matching.extend(many(deps, tenant, chunk).await?.into_iter().filter(|r| keep(r, f)));
     }
     let total = matching.len();
-    let page: Vec<Stored<Reservation>> = matching.into_iter().skip((paging.page - 1) * paging.per_page).take(paging.per_page).collect();
+    let page: Vec<Stored<Reservation>> = matching.into_iter().skip(paging.offset()).take(paging.per_page).collect();
     Ok((with_relations(deps, tenant, page).await?, total))
 }
 

@@ -89,14 +89,16 @@ pub async fn config_value(deps: &Deps, tenant: &Tenant, name: &str) -> DomainRes
     Ok(record::get::<Config>(deps, tenant, id).await?.filter(|c| !c.is_trashed()).map(|c| c.data.value))
 }
 
-/// The clinic's timezone: its `clinic_timezone` config, else `Asia/Jakarta`.
+/// The clinic's timezone: its `clinic_timezone` config, else the zone its profile was
+/// created with, else `Asia/Jakarta`.
 pub async fn clinic_timezone(deps: &Deps, tenant: &Tenant) -> DomainResult<Tz> {
     Ok(match config_value(deps, tenant, CLINIC_TIMEZONE).await? {
         Some(v) => v.parse::<Tz>().unwrap_or_else(|_| {
             tracing::warn!(clinic = tenant.slug(), value = %v, "stored clinic_timezone is not a zone; using the default");
             DEFAULT_TIMEZONE
         }),
-        None => DEFAULT_TIMEZONE,
+        // No config: the zone the clinic was created with, else the default.
+        None => crate::clinic::find(deps, tenant).await?.and_then(|c| c.timezone.parse::<Tz>().ok()).unwrap_or(DEFAULT_TIMEZONE),
     })
 }
 
