@@ -402,7 +402,7 @@ mod s3 {
         let tokens = TokenKeys::new(&[9u8; 40], chrono::Duration::minutes(30)).unwrap();
         let deps = Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
         dev_server::bootstrap(&deps, Some(ADMIN_PASSWORD)).await.unwrap();
-        let state = AppState { deps, config: Arc::new(ApiConfig::default()), live: antrean_live::Live::none(), blobs: Arc::new(blobs) };
+        let state = AppState { deps, config: Arc::new(ApiConfig::default()), live: antrean_live::Live::none(), blobs: Arc::new(blobs), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::standard().unwrap()) };
         let (router, _) = antrean_api::service::routes(&[Group::Auth, Group::MasterData, Group::Report]).split_for_parts();
         let app = antrean_api::service::finish(router, state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -54,6 +54,8 @@ pub struct AppState {
     pub live: antrean_live::Live,
     /// Uploaded files (FAQ documents): S3, or a local folder on the dev server.
     pub blobs: Arc<dyn antrean_blobs::BlobStore>,
+    /// Outbound webhooks (n8n): the reqwest adapter with a 3-second timeout.
+    pub webhooks: Arc<dyn antrean_domain::webhook::WebhookSender>,
 }
 
 /// The endpoint groups of the seed's module table, plus the platform group.

@@ -14,17 +14,29 @@ fn required(name: &str) -> Result<String, lambda_http::Error> {
 /// Reads TABLE_NAME, JWT_SECRET, TOKEN_TTL_MINUTES and the edge settings of `ApiConfig::from_env`
 /// (PLATFORM_TOKEN, CORS_ORIGINS, BASE_DOMAIN, RATE_*_PER_MINUTE), and builds the state.
 pub async fn state_from_env() -> Result<AppState, lambda_http::Error> {
-    let table = DynamoTable::connect(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref(), &required("TABLE_NAME")?).await;
-    let minutes = std::env::var("TOKEN_TTL_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(720);
-    let tokens = TokenKeys::new(required("JWT_SECRET")?.as_bytes(), chrono::Duration::minutes(minutes))
-        .map_err(|e| e.to_string())?;
-    let deps = Deps { table: Arc::new(table), clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
+    let deps = deps_from_env().await?;
     Ok(AppState {
         live: live_from_env(&deps).await,
         deps,
         config: Arc::new(ApiConfig::from_env()?),
         blobs: blobs_from_env().await?,
+        webhooks: webhooks_from_env()?,
     })
+}
+
+/// The domain's dependencies alone (TABLE_NAME, DYNAMODB_ENDPOINT, JWT_SECRET,
+/// TOKEN_TTL_MINUTES): what a worker without HTTP routes needs.
+pub async fn deps_from_env() -> Result<Deps, lambda_http::Error> {
+    let table = DynamoTable::connect(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref(), &required("TABLE_NAME")?).await;
+    let minutes = std::env::var("TOKEN_TTL_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(720);
+    let tokens = TokenKeys::new(required("JWT_SECRET")?.as_bytes(), chrono::Duration::minutes(minutes))
+        .map_err(|e| e.to_string())?;
+    Ok(Deps { table: Arc::new(table), clock: Arc::new(SystemClock), tokens: Arc::new(tokens) })
+}
+
+/// Outbound webhooks (n8n): the reqwest adapter with its 3-second timeout.
+pub fn webhooks_from_env() -> Result<Arc<dyn antrean_domain::webhook::WebhookSender>, lambda_http::Error> {
+    Ok(Arc::new(antrean_domain::webhook::http::ReqwestSender::standard()?))
 }
 
 /// FAQ files: the S3 bucket `FILES_BUCKET` (endpoint override `S3_ENDPOINT`); without it file
