@@ -26,7 +26,7 @@ use crate::paging::Paging;
 use crate::poly::Poly;
 use crate::record::{self, Record, Stored};
 use crate::reservation::{
-    self, change_ops, clinic_today, day_entries, parse_date, parse_required_id, read, status_by_code, statuses, with_relations, Full, Reservation, ANAMNESA,
+    self, change_ops, clinic_today, day_entries, read, status_by_code, statuses, with_relations, Full, Reservation, ANAMNESA,
     CANCELLED, DONE, NO_SHOW, WAITING, WAITING_DOCTOR, WITH_DOCTOR,
 };
 use crate::rollup;
@@ -231,8 +231,8 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
 /// `poly_id` and `date` of the queue routes that name a poly's day.
 pub fn parse_poly_day(body: &Value) -> DomainResult<(i64, NaiveDate)> {
     let mut errors = FieldErrors::new();
-    let poly = parse_required_id(&mut errors, body, "poly_id");
-    let date = parse_date(&mut errors, body, "date");
+    let poly = crate::validate::required_id(&mut errors, body, "poly_id");
+    let date = crate::validate::required_date(&mut errors, body, "date");
     errors.into_result()?;
     match (poly, date) {
         (Some(p), Some(d)) => Ok((p, d)),

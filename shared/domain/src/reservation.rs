@@ -317,52 +317,15 @@ fn parse_bool(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<boo
     }
 }
 
-/// A `YYYY-MM-DD` date field (required).
-pub fn parse_date(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<NaiveDate> {
-    match body.get(field) {
-        None | Some(Value::Null) => {
-            errors.add(field, format!("The {} field is required.", validate::human(field)));
-            None
-        }
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            errors.add(field, format!("The {} field is required.", validate::human(field)));
-            None
-        }
-        Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-            Ok(d) if s.trim().len() == 10 => Some(d),
-            _ => {
-                errors.add(field, format!("The {} field must match the format Y-m-d.", validate::human(field)));
-                None
-            }
-        },
-        Some(_) => {
-            errors.add(field, format!("The {} field must match the format Y-m-d.", validate::human(field)));
-            None
-        }
-    }
-}
-
-/// A required positive integer id (`"1"` accepted, as the seed sends strings).
-pub fn parse_required_id(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<i64> {
-    match validate::optional_id(errors, body, field) {
-        Some(Some(id)) => Some(id),
-        Some(None) => {
-            errors.add(field, format!("The {} field is required.", validate::human(field)));
-            None
-        }
-        None => None,
-    }
-}
-
 impl ReservationForm {
     /// The body's rules; `today` is the clinic's today (a past date is refused).
     pub fn parse(body: &Value, today: NaiveDate, with_schedule: bool) -> DomainResult<ReservationForm> {
         let mut errors = FieldErrors::new();
         let patient = PatientForm::parse(&mut errors, body);
-        let poly_id = parse_required_id(&mut errors, body, "poly_id");
+        let poly_id = validate::required_id(&mut errors, body, "poly_id");
         let schedule_id = if with_schedule { validate::optional_id(&mut errors, body, "schedule_id") } else { Some(None) };
         let bpjs = parse_bool(&mut errors, body, "bpjs");
-        let date = parse_date(&mut errors, body, "date");
+        let date = validate::required_date(&mut errors, body, "date");
         if let Some(d) = date {
             if d < today {
                 errors.add("date", "The date field must be a date after or equal to today.");

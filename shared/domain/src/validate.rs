@@ -1,4 +1,5 @@
 //! Laravel-style field rules, so messages read exactly as the seed's clients expect.
+use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::error::FieldErrors;
@@ -61,6 +62,43 @@ pub fn as_id(v: &Value) -> Option<i64> {
         Value::Number(n) => n.as_i64().filter(|i| *i > 0),
         Value::String(s) => s.trim().parse::<i64>().ok().filter(|i| *i > 0),
         _ => None,
+    }
+}
+
+/// A `YYYY-MM-DD` date field (required).
+pub fn required_date(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<NaiveDate> {
+    match body.get(field) {
+        None | Some(Value::Null) => {
+            errors.add(field, format!("The {} field is required.", human(field)));
+            None
+        }
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            errors.add(field, format!("The {} field is required.", human(field)));
+            None
+        }
+        Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+            Ok(d) if s.trim().len() == 10 => Some(d),
+            _ => {
+                errors.add(field, format!("The {} field must match the format Y-m-d.", human(field)));
+                None
+            }
+        },
+        Some(_) => {
+            errors.add(field, format!("The {} field must match the format Y-m-d.", human(field)));
+            None
+        }
+    }
+}
+
+/// A required positive integer id (`"1"` accepted, as the seed sends strings).
+pub fn required_id(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<i64> {
+    match optional_id(errors, body, field) {
+        Some(Some(id)) => Some(id),
+        Some(None) => {
+            errors.add(field, format!("The {} field is required.", human(field)));
+            None
+        }
+        None => None,
     }
 }
 
