@@ -3,12 +3,17 @@
 //! patients seen, some no-shows and cancellations, a few bookings made the evening before.
 //! Deterministic for a given seed.
 #![allow(dead_code)]
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use antrean_domain::clock::stamp;
+use antrean_domain::patient::{normalize_whatsapp, Patient};
+use antrean_domain::record::{self, Record, Stored};
+use antrean_domain::reservation::{self, Reservation};
 use antrean_domain::rollup::{self, DayPoly, ReservationFacts, StageTimes};
 use antrean_domain::Tenant;
-use antrean_store::{Op, Table, MAX_WRITE_OPS};
+use antrean_store::{Op, StoreError, Table, MAX_WRITE_OPS};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use futures::{StreamExt, TryStreamExt};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -151,10 +156,183 @@ pub async fn write_rollups(table: &dyn Table, tenant: &Tenant, items: &[DayPoly]
     Ok(())
 }
 
-/// Writes the history: the reservations as the queue stores them and the rollups they add
-/// up to. Returns how many reservations were written.
-pub async fn write_reservations(deps: &antrean_domain::Deps, tenant: &Tenant, visits: &[Visit], poly_ids: &[i64; 3], tz: Tz) -> Result<usize, String> {
-    let _ = deps;
-    write_rollups(deps.table.as_ref(), tenant, &rollups(visits, poly_ids, tz)).await?;
-    Err("reservations are not stored yet (the queue module has not landed)".into())
+/// The seeded history as the queue would have stored it: one patient per distinct WhatsApp
+/// number (ids from 1, in order of first visit, with a BPJS number if any of their visits was
+/// BPJS), one reservation per visit (ids from 1 in date, poly id, queue-number order) with
+/// the clinic's status ids, the stage times in the seed format and the clinic-time clock
+/// fields.
+///
+/// `schedule_id` is 0: no report, dashboard or rollup reads it, and every seeded reservation
+/// is finished (done, no-show, cancelled), so no later move can give a quota place back to a
+/// schedule. Creating ~940 doctor schedules (a doctor per poly, one per poly and day) only to
+/// point at them would add users and schedule items no report uses.
+pub fn historic_visits(visits: &[Visit], poly_ids: &[i64; 3], status_ids: &HashMap<&'static str, i64>, tz: Tz) -> Result<Vec<reservation::HistoricVisit>, String> {
+    let mut order: Vec<&Visit> = visits.iter().collect();
+    order.sort_by_key(|v| (v.date, poly_ids[v.poly], v.queue_number));
+    // Patients by stored WhatsApp number; BPJS if any of their visits was.
+    let mut bpjs_numbers: BTreeMap<String, bool> = BTreeMap::new();
+    for v in &order {
+        let wa = normalize_whatsapp(&v.whatsapp).ok_or_else(|| format!("generated WhatsApp number {:?} is not valid", v.whatsapp))?;
+        *bpjs_numbers.entry(wa).or_default() |= v.bpjs;
+    }
+    let mut patients: HashMap<String, Stored<Patient>> = HashMap::new();
+    let mut out = Vec::with_capacity(order.len());
+    for (i, v) in order.into_iter().enumerate() {
+        if reservation::is_open(v.status) {
+            return Err(format!("a seeded visit must be finished, not {} ({} #{})", v.status, v.date, v.queue_number));
+        }
+        let ts = |t: Option<DateTime<Utc>>| t.map(stamp);
+        let registered = v.stages.registered_at.ok_or("a seeded visit needs its registration time")?;
+        let wa = normalize_whatsapp(&v.whatsapp).expect("checked above");
+        let next_id = patients.len() as i64 + 1;
+        let patient = patients
+            .entry(wa.clone())
+            .or_insert_with(|| Stored {
+                id: next_id,
+                data: Patient {
+                    patient_name: v.patient_name.clone(),
+                    no_bpjs: bpjs_numbers[&wa].then(|| format!("0001{next_id:09}")),
+                    whatsapp_number: Some(wa.clone()),
+                    email: None,
+                    chat_id: None,
+                },
+                created_at: stamp(registered),
+                updated_at: stamp(registered),
+                deleted_at: None,
+            })
+            .clone();
+        let s = &v.stages;
+        let last_change = [s.finished_at, s.with_doctor_at, s.waiting_doctor_at, s.anamnesa_at, s.registered_at].into_iter().flatten().next().unwrap_or(registered);
+        let clock = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+        let status_id = *status_ids.get(v.status).ok_or_else(|| format!("the clinic has no {} status", v.status))?;
+        out.push(reservation::HistoricVisit {
+            reservation: Stored {
+                id: i as i64 + 1,
+                data: Reservation {
+                    patient_id: patient.id,
+                    poly_id: poly_ids[v.poly],
+                    schedule_id: 0,
+                    date: v.date.format("%Y-%m-%d").to_string(),
+                    bpjs: v.bpjs,
+                    status_id,
+                    status_code: v.status.to_string(),
+                    queue_number: v.queue_number,
+                    re_reservation_time: clock(registered),
+                    call_time: s.with_doctor_at.map(clock),
+                    // As the live workflow leaves it: the doctor's call counts 1 and `done`
+                    // keeps it; no-show and cancel from the waiting list were never called.
+                    number_of_calls: if s.with_doctor_at.is_some() { 1 } else { 0 },
+                    notification_status: false,
+                    queue_updated_at: stamp(last_change),
+                    registered_at: ts(s.registered_at),
+                    anamnesa_at: ts(s.anamnesa_at),
+                    waiting_doctor_at: ts(s.waiting_doctor_at),
+                    with_doctor_at: ts(s.with_doctor_at),
+                    finished_at: ts(s.finished_at),
+                },
+                created_at: stamp(registered),
+                updated_at: stamp(last_change),
+                deleted_at: None,
+            },
+            patient,
+        });
+    }
+    Ok(out)
+}
+
+/// Runs `ops` as one atomic write, trying again a few times when the store is busy.
+async fn write_batch(table: &dyn Table, ops: Vec<Op>) -> Result<(), String> {
+    let mut attempt = 0;
+    loop {
+        match table.write(ops.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e @ (StoreError::Conflict | StoreError::Unavailable(_))) if attempt < 8 => {
+                attempt += 1;
+                tracing::debug!(error = %e, attempt, "retrying a history batch");
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt.min(6))).await;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// What [`write_reservations`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub reservations: usize,
+    pub patients: usize,
+    /// Items of the reservations and patients (indexes, guards, name words, counters included).
+    pub items: usize,
+    /// Rollup items (one per poly per day).
+    pub rollups: usize,
+    /// Atomic writes (of up to [`MAX_WRITE_OPS`] puts).
+    pub batches: usize,
+}
+
+/// How many batches are in flight at once: DynamoDB answers each in tens of milliseconds, so
+/// a few at a time keep it busy; the embedded store takes them one after another anyway.
+const IN_FLIGHT: usize = 8;
+
+/// Writes the history: the reservations as the queue stores them (`reservation::history_items`:
+/// reservation, day-queue entry, patient index, patients with their unique numbers and name
+/// words, id and queue-number counters) and the rollups they add up to, as plain puts in
+/// atomic writes of up to [`MAX_WRITE_OPS`]. For a clinic without reservations or patients yet
+/// (the ids start at 1). Returns what was written.
+pub async fn write_reservations(deps: &antrean_domain::Deps, tenant: &Tenant, visits: &[Visit], poly_ids: &[i64; 3], tz: Tz) -> Result<Written, String> {
+    let table = deps.table.as_ref();
+    let (reservations, patients) = futures::future::try_join(record::last_id(deps, tenant, Reservation::KIND), record::last_id(deps, tenant, Patient::KIND))
+        .await
+        .map_err(|e| e.to_string())?;
+    if reservations > 0 || patients > 0 {
+        return Err(format!(
+            "clinic {} already has {reservations} reservation(s) and {patients} patient(s); seed history into a clinic (or store) without any",
+            tenant.slug()
+        ));
+    }
+    let statuses = reservation::statuses(deps, tenant).await.map_err(|e| e.to_string())?;
+    let mut status_ids = HashMap::new();
+    for code in [reservation::WAITING, reservation::ANAMNESA, reservation::WAITING_DOCTOR, reservation::WITH_DOCTOR, reservation::DONE, reservation::NO_SHOW, reservation::CANCELLED] {
+        status_ids.insert(code, reservation::status_by_code(&statuses, code).map_err(|e| e.to_string())?.id);
+    }
+    let historic = historic_visits(visits, poly_ids, &status_ids, tz)?;
+    let items = reservation::history_items(tenant, &historic).map_err(|e| e.to_string())?;
+    let mut written = Written {
+        reservations: historic.len(),
+        patients: historic.iter().map(|v| v.patient.id).max().unwrap_or(0) as usize,
+        items: items.len(),
+        rollups: 0,
+        batches: 0,
+    };
+    drop(historic);
+    // Plain puts: an item written twice would silently lose one version (and DynamoDB refuses
+    // two operations on one item in a write), so every key must occur once in the whole import.
+    let mut keys: HashSet<(&str, &str)> = HashSet::with_capacity(items.len());
+    for item in &items {
+        let key = |a: &str| item.get(a).and_then(serde_json::Value::as_str);
+        let (Some(pk), Some(sk)) = (key("pk"), key("sk")) else { return Err("a history item without pk/sk".into()) };
+        if !keys.insert((pk, sk)) {
+            return Err(format!("the history names {pk}/{sk} twice"));
+        }
+    }
+    drop(keys);
+    let mut batches: Vec<Vec<Op>> = Vec::with_capacity(items.len().div_ceil(MAX_WRITE_OPS));
+    let mut rest = items.into_iter().peekable();
+    while rest.peek().is_some() {
+        batches.push(rest.by_ref().take(MAX_WRITE_OPS).map(Op::put).collect());
+    }
+    written.batches += batches.len();
+    futures::stream::iter(batches.into_iter().map(|ops| write_batch(table, ops)))
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
+    // The rollups last: a dashboard never counts a reservation that is not there yet.
+    let days: Vec<DayPoly> = rollups(visits, poly_ids, tz);
+    let batches: Vec<Vec<Op>> = days.chunks(MAX_WRITE_OPS).map(|c| c.iter().map(|d| Op::put(d.to_item(tenant, 1))).collect()).collect();
+    written.rollups = days.len();
+    written.batches += batches.len();
+    futures::stream::iter(batches.into_iter().map(|ops| write_batch(table, ops)))
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(written)
 }

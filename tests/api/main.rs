@@ -16,6 +16,7 @@ mod patients;
 mod platform;
 mod poly;
 mod queue;
+mod queue_reports;
 mod reports;
 mod reservations;
 mod roles;
