@@ -12,11 +12,6 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, Store, TestApp};
 use crate::on_both_stores;
 
-/// The store behind `app`, reached directly (kept for tests that import it from here).
-pub async fn deps_of(app: &TestApp) -> Deps {
-    app.deps().await
-}
-
 /// Registers a patient in `clinic` as reservation create will.
 pub async fn register_in(deps: &Deps, clinic: &str, body: Value) -> Result<Stored<Patient>, DomainError> {
     let mut errors = FieldErrors::new();
