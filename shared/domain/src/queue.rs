@@ -264,8 +264,9 @@ pub struct NextCalled {
     pub call: Option<Call>,
 }
 
-/// Finishes whoever is with the doctor and calls in the lowest waiting-doctor number, in one
-/// atomic write (seed `PATCH /api/queue/call-next`). Nobody waiting: nothing changes.
+/// Finishes the current patient (the one called in last) and calls in the lowest
+/// waiting-doctor number, in one atomic write (seed `PATCH /api/queue/call-next`). Nobody
+/// waiting: nothing changes.
 pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, date: NaiveDate) -> DomainResult<NextCalled> {
     if record::get::<Poly>(deps, tenant, poly_id).await?.is_none_or(|p| p.is_trashed()) {
         return Err(FieldErrors::single("poly_id", "The selected poly id is invalid."));
@@ -278,7 +279,15 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
         let Some(next) = entries.iter().filter(|e| e.status_code == WAITING_DOCTOR).min_by_key(|e| e.queue_number) else {
             return Ok(NextCalled { finished: None, current: None, call: None });
         };
-        let with: Vec<i64> = entries.iter().filter(|e| e.status_code == WITH_DOCTOR).map(|e| e.id).collect();
+        // The current patient, as `current` shows it: the one called in last. Others with the
+        // doctor (a poly with two doctors) are finished by their own doctor's `done`.
+        let with: Vec<i64> = entries
+            .iter()
+            .filter(|e| e.status_code == WITH_DOCTOR)
+            .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number))
+            .map(|e| e.id)
+            .into_iter()
+            .collect();
         let now = deps.clock.now();
         let mut ops = Vec::new();
         let mut changes = Vec::new();

@@ -106,6 +106,11 @@ impl ManagementApi {
 
 #[async_trait]
 impl LivePush for ManagementApi {
+    async fn watched(&self, tenant: &Tenant) -> bool {
+        // A failed read counts as watched: the push then tries and logs.
+        registry::list(&self.deps, tenant).await.map_or(true, |c| !c.is_empty())
+    }
+
     async fn push(&self, tenant: &Tenant, snapshot: &Snapshot) {
         match serde_json::to_string(snapshot) {
             Ok(text) => {

@@ -73,6 +73,10 @@ impl Hub {
 
 #[async_trait]
 impl LivePush for Hub {
+    async fn watched(&self, tenant: &Tenant) -> bool {
+        self.connections(tenant) > 0
+    }
+
     async fn push(&self, tenant: &Tenant, snapshot: &Snapshot) {
         match serde_json::to_string(snapshot) {
             Ok(text) => self.send(tenant, Signal::Snapshot(text.into()), Some(&snapshot.at)),

@@ -31,6 +31,10 @@ pub trait LivePush: Send + Sync {
     async fn push(&self, tenant: &Tenant, snapshot: &Snapshot);
     /// Closes the connections opened with a revoked board token.
     async fn close_board(&self, tenant: &Tenant, board_id: i64);
+    /// Whether any board of the clinic is connected: without one, no snapshot is built.
+    async fn watched(&self, _tenant: &Tenant) -> bool {
+        true
+    }
 }
 
 /// No live push (a Lambda deployed without a WebSocket API).
@@ -39,6 +43,9 @@ pub struct NoPush;
 #[async_trait]
 impl LivePush for NoPush {
     async fn push(&self, _: &Tenant, _: &Snapshot) {}
+    async fn watched(&self, _: &Tenant) -> bool {
+        false
+    }
     async fn close_board(&self, _: &Tenant, _: i64) {}
 }
 
@@ -93,6 +100,9 @@ impl Live {
 
 /// Computes today's snapshot and pushes it; `only_for`: skip unless that date is today.
 pub async fn publish(port: &dyn LivePush, deps: &Deps, tenant: &Tenant, only_for: Option<NaiveDate>) {
+    if !port.watched(tenant).await {
+        return;
+    }
     let today = match board::today(deps, tenant).await {
         Ok(d) => d,
         Err(e) => {
