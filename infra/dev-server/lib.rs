@@ -108,18 +108,36 @@ fn jwt_secret(config: &Config) -> Result<String, String> {
 }
 
 pub async fn open_store(choice: &StoreChoice) -> Result<Arc<dyn Table>, String> {
+    Ok(open_store_counted(choice).await?.0)
+}
+
+type Capacity = Option<Arc<antrean_store::dynamodb::CapacityUsed>>;
+
+/// `open_store`, plus (on DynamoDB) the adapter's consumed-capacity counters.
+async fn open_store_counted(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Capacity), String> {
     match choice {
         StoreChoice::Embedded { data_dir } => {
             let table = antrean_store::embedded::EmbeddedTable::open(data_dir).map_err(|e| e.to_string())?;
-            Ok(Arc::new(table))
+            Ok((Arc::new(table), None))
         }
         StoreChoice::DynamoDb { endpoint, table } => {
             let t = antrean_store::dynamodb::DynamoTable::connect(endpoint.as_deref(), table).await;
             if t.create_table_if_missing(TEMPLATE_YAML).await.map_err(|e| e.to_string())? {
                 tracing::info!(table = %table, "created the DynamoDB table from template.yaml");
             }
-            Ok(Arc::new(t))
+            let capacity = t.capacity();
+            Ok((Arc::new(t), Some(capacity)))
         }
+    }
+}
+
+/// The body of `GET /debug/capacity`: DynamoDB capacity units consumed since the server started.
+fn capacity_json(capacity: &Capacity) -> serde_json::Value {
+    match capacity.as_ref().map(|c| c.totals()) {
+        Some(t) => json!({"store": "dynamodb", "read_capacity_units": t.read_units, "write_capacity_units": t.write_units,
+            "calls": t.calls, "unreported_calls": t.unreported, "transactions": t.transactions,
+            "transaction_items": t.transaction_items, "transaction_write_units": t.transaction_write_units}),
+        None => json!({"store": "embedded", "read_capacity_units": null, "write_capacity_units": null}),
     }
 }
 
@@ -163,7 +181,7 @@ pub struct Server {
 
 /// Builds the whole API on the chosen store and bootstraps it.
 pub async fn build(config: &Config) -> Result<Server, String> {
-    let table = open_store(&config.store).await?;
+    let (table, capacity) = open_store_counted(&config.store).await?;
     let tokens = TokenKeys::new(jwt_secret(config)?.as_bytes(), chrono::Duration::minutes(config.token_ttl_minutes))
         .map_err(|e| e.to_string())?;
     let deps = Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
@@ -175,7 +193,7 @@ pub async fn build(config: &Config) -> Result<Server, String> {
     };
     let blobs = antrean_blobs::Blobs::open(&antrean_blobs::BlobChoice::from_env(files_dir)).await?;
     let hub = Arc::new(antrean_live::hub::Hub::new());
-    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone() };
+    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::standard()?) };
     let (api, openapi) = antrean_api::service::routes(Group::ALL).split_for_parts();
     let openapi = Arc::new(openapi);
     let api = api
@@ -183,6 +201,14 @@ pub async fn build(config: &Config) -> Result<Server, String> {
         .merge(live::routes(hub))
         .route("/health", get(|| async { Json(json!({"status": "success", "message": "OK"})) }))
         .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { Json((*doc).clone()) } }));
+    // BENCH_CAPACITY=1, dev server only (no Lambda has this route): the consumed capacity for
+    // antrean-bench-queue. Counts only, no data; off unless asked for.
+    let api = if env("BENCH_CAPACITY").as_deref() == Some("1") {
+        tracing::warn!("BENCH_CAPACITY=1: serving GET /debug/capacity");
+        api.route("/debug/capacity", get(move || { let body = capacity_json(&capacity); async move { Json(body) } }))
+    } else {
+        api
+    };
     Ok(Server { router: antrean_api::service::finish(api, state.clone()), state, bootstrap })
 }
 
@@ -200,7 +226,35 @@ pub async fn serve(config: Config, on_bound: impl FnOnce(SocketAddr)) -> Result<
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     on_bound(addr);
+    // Webhook retries run for as long as this server does (the guard stops them with it).
+    let _retries = AbortOnDrop(tokio::spawn(retry_webhooks(server.state.deps.clone(), server.state.webhooks.clone())));
     axum::serve(listener, server.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
+}
+
+/// How often the dev server retries failed n8n webhook deliveries.
+pub const WEBHOOK_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The dev server's stand-in for the scheduled `webhook-retry` Lambda: `retry_due` every 30 s.
+async fn retry_webhooks(deps: Deps, sender: Arc<dyn antrean_domain::webhook::WebhookSender>) {
+    let start = tokio::time::Instant::now() + WEBHOOK_RETRY_EVERY;
+    let mut every = tokio::time::interval_at(start, WEBHOOK_RETRY_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match antrean_domain::webhook::retry_due(&deps, sender.as_ref()).await {
+            Ok(r) if r.is_empty() => {}
+            Ok(r) => tracing::info!(delivered = r.delivered, failed = r.failed, expired = r.expired, "webhook retries"),
+            Err(e) => tracing::warn!(error = %e, "webhook retries failed; trying again in 30 s"),
+        }
+    }
 }
 
 async fn shutdown() {

@@ -2,13 +2,15 @@
 //! for one-operation writes, TransactWriteItems for the rest). No Scan: the port has none.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
-    Update as DynUpdate,
+    KeyType, Projection, ProjectionType, Put, ReturnConsumedCapacity, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update as DynUpdate,
 };
 use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
@@ -19,6 +21,95 @@ use crate::port::*;
 pub struct DynamoTable {
     client: Client,
     table: String,
+    capacity: Arc<CapacityUsed>,
+}
+
+/// The capacity units DynamoDB reported as consumed by this table's calls: every GetItem,
+/// Query, PutItem / UpdateItem / DeleteItem and TransactWriteItems asks for
+/// `ReturnConsumedCapacity::Total`. Kept in thousandths of a unit. A call that fails (a refused
+/// condition, a cancelled transaction, throttling) reports no capacity although DynamoDB may
+/// charge for it; such calls are counted in `unreported`. Transactions are also counted with
+/// their items: DynamoDB charges 2 WCU per item (up to 1 KB) of a transaction, while DynamoDB
+/// Local reports a whole transaction as if it wrote one item.
+#[derive(Debug, Default)]
+pub struct CapacityUsed {
+    read_milli: AtomicU64,
+    write_milli: AtomicU64,
+    calls: AtomicU64,
+    unreported: AtomicU64,
+    transactions: AtomicU64,
+    transaction_items: AtomicU64,
+    transaction_write_milli: AtomicU64,
+}
+
+/// A snapshot of [`CapacityUsed`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CapacityTotals {
+    pub read_units: f64,
+    pub write_units: f64,
+    /// Calls made (each Query page is one).
+    pub calls: u64,
+    /// Calls that failed and so reported nothing.
+    pub unreported: u64,
+    /// Successful TransactWriteItems calls, their items, and the write units reported for them.
+    pub transactions: u64,
+    pub transaction_items: u64,
+    pub transaction_write_units: f64,
+}
+
+#[derive(Clone, Copy)]
+enum Used {
+    Read,
+    Write,
+    /// A TransactWriteItems of this many items.
+    Transaction(usize),
+}
+
+impl CapacityUsed {
+    pub fn totals(&self) -> CapacityTotals {
+        CapacityTotals {
+            read_units: self.read_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            write_units: self.write_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            calls: self.calls.load(Ordering::Relaxed),
+            unreported: self.unreported.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+            transaction_items: self.transaction_items.load(Ordering::Relaxed),
+            transaction_write_units: self.transaction_write_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+        }
+    }
+
+    fn failed(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.unreported.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One call's answer: `None` when the call failed. The read / write split is DynamoDB's when
+    /// it gives one, else the call's total goes to the kind of call it was.
+    fn count<'a>(&self, used: Used, reported: Option<impl IntoIterator<Item = &'a aws_sdk_dynamodb::types::ConsumedCapacity>>) {
+        let Some(reported) = reported else {
+            return self.failed();
+        };
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Used::Transaction(items) = used {
+            self.transactions.fetch_add(1, Ordering::Relaxed);
+            self.transaction_items.fetch_add(items as u64, Ordering::Relaxed);
+        }
+        let milli = |units: f64| (units * 1000.0).round().max(0.0) as u64;
+        for c in reported {
+            let (read, write) = match (c.read_capacity_units(), c.write_capacity_units()) {
+                (None, None) => match used {
+                    Used::Read => (c.capacity_units().unwrap_or(0.0), 0.0),
+                    Used::Write | Used::Transaction(_) => (0.0, c.capacity_units().unwrap_or(0.0)),
+                },
+                (r, w) => (r.unwrap_or(0.0), w.unwrap_or(0.0)),
+            };
+            self.read_milli.fetch_add(milli(read), Ordering::Relaxed);
+            self.write_milli.fetch_add(milli(write), Ordering::Relaxed);
+            if matches!(used, Used::Transaction(_)) {
+                self.transaction_write_milli.fetch_add(milli(write), Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 fn unavailable<E: std::fmt::Debug>(e: E) -> StoreError {
@@ -27,7 +118,7 @@ fn unavailable<E: std::fmt::Debug>(e: E) -> StoreError {
 
 impl DynamoTable {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoTable { client, table: table.into() }
+        DynamoTable { client, table: table.into(), capacity: Arc::default() }
     }
 
     /// Builds a client from the environment; with `endpoint` (DynamoDB Local) it fills in a
@@ -55,6 +146,11 @@ impl DynamoTable {
 
     pub fn table_name(&self) -> &str {
         &self.table
+    }
+
+    /// The consumed-capacity counters of this table's calls (shared: they keep counting).
+    pub fn capacity(&self) -> Arc<CapacityUsed> {
+        self.capacity.clone()
     }
 
     /// Creates the table when it is missing, from the `AWS::DynamoDB::Table` resource of the
@@ -288,6 +384,8 @@ impl Expr {
                     format!("(attribute_exists({pk}) AND attribute_not_exists({pk}))")
                 }
             }
+            // One part needs no group of its own: DynamoDB refuses "redundant parentheses".
+            Condition::And(cs) | Condition::Or(cs) if cs.len() == 1 => self.condition(&cs[0]),
             Condition::And(cs) => {
                 let parts: Vec<_> = cs.iter().map(|c| self.condition(c)).collect();
                 format!("({})", parts.join(" AND "))
@@ -444,9 +542,11 @@ impl DynamoTable {
                     .set_condition_expression(cond)
                     .set_expression_attribute_names(e.names())
                     .set_expression_attribute_values(e.values())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map(|_| ())
+                    .map(|out| self.capacity.count(Used::Write, Some(out.consumed_capacity())))
+                    .inspect_err(|_| self.capacity.failed())
                     .map_err(|err| match err.as_service_error() {
                         Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
                         Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
@@ -464,9 +564,11 @@ impl DynamoTable {
                     .set_condition_expression(cond)
                     .set_expression_attribute_names(e.names())
                     .set_expression_attribute_values(e.values())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map(|_| ())
+                    .map(|out| self.capacity.count(Used::Write, Some(out.consumed_capacity())))
+                    .inspect_err(|_| self.capacity.failed())
                     .map_err(|err| match err.as_service_error() {
                         Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
                         Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
@@ -482,9 +584,11 @@ impl DynamoTable {
                     .set_condition_expression(cond)
                     .set_expression_attribute_names(e.names())
                     .set_expression_attribute_values(e.values())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map(|_| ())
+                    .map(|out| self.capacity.count(Used::Write, Some(out.consumed_capacity())))
+                    .inspect_err(|_| self.capacity.failed())
                     .map_err(|err| match err.as_service_error() {
                         Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
                         Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
@@ -523,9 +627,12 @@ impl Table for DynamoTable {
             .table_name(&self.table)
             .set_key(Some(key_map(key)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
+            .inspect_err(|_| self.capacity.failed())
             .map_err(sdk_error)?;
+        self.capacity.count(Used::Read, Some(out.consumed_capacity()));
         Ok(out.item().map(to_item))
     }
 
@@ -589,9 +696,12 @@ impl Table for DynamoTable {
                 .set_exclusive_start_key(start)
                 // The base table reads strongly; a GSI can only read eventually.
                 .set_consistent_read((q.index == Index::Table).then_some(true))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
+                .inspect_err(|_| self.capacity.failed())
                 .map_err(sdk_error)?;
+            self.capacity.count(Used::Read, Some(out.consumed_capacity()));
             items.extend(out.items().iter().map(to_item));
             match out.last_evaluated_key {
                 // Without a limit the port reads the whole range: follow DynamoDB's 1 MB pages.
@@ -607,7 +717,16 @@ impl Table for DynamoTable {
             return self.write_one(&ops[0]).await;
         }
         let items = ops.iter().map(|op| self.transact_item(op)).collect::<Result<Vec<_>, _>>()?;
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        let count = items.len();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.capacity.count(Used::Transaction(count), result.as_ref().ok().map(|out| out.consumed_capacity()));
+        match result {
             Ok(_) => Ok(()),
             Err(err) => {
                 if let Some(service) = err.as_service_error() {

@@ -239,6 +239,10 @@ async fn conditions_hold_or_fail_and_a_failed_one_changes_nothing(t: &dyn Table)
         (cmp("half", Ge, 3), false, false),
         (And(vec![]), true, true),
         (Or(vec![]), false, false),
+        // A group of one part is just that part.
+        (And(vec![cmp("n", Ge, 5)]), true, false),
+        (Or(vec![cmp("n", Lt, 5)]), false, false),
+        (And(vec![Or(vec![eq("s", json!("text"))])]), true, false),
         (And(vec![Exists, cmp("n", Ge, 5)]), true, false),
         (And(vec![Exists, eq("s", json!("Text"))]), false, false),
         (And(vec![AttrNotExists(a("nope")), NotExists]), false, true),
