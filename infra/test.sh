@@ -4,8 +4,9 @@
 #   1. install-tools  .tools/ (venv, DynamoDB Local, cargo-nextest if missing)
 #   2. services       DynamoDB Local and moto_server (S3) on free loopback ports
 #   3. nextest        cargo nextest run --workspace --all-features --no-fail-fast (debug)
-#   4. cfn-lint       template.yaml
-#   5. schemathesis   OpenAPI fuzzing of the dev server (when infra/scripts/schemathesis.sh exists)
+#   4. browser        the display board and CORS in headless Chromium (tests/browser/)
+#   5. cfn-lint       template.yaml
+#   6. schemathesis   OpenAPI fuzzing of the dev server (when infra/scripts/schemathesis.sh exists)
 # Every step runs even when an earlier one failed (but for what cannot run without the
 # earlier one); the services are stopped on exit; the exit status is non-zero when any step
 # failed. Logs of the services: target/infra-test/.
@@ -138,6 +139,8 @@ fi
 
 # The display board in headless Chromium (starts its own dev server; screenshots in target/browser/).
 run_step browser-board node tests/browser/board.test.js
+# CORS in headless Chromium: allowed origins log in and call the API, others are refused.
+run_step browser-cors node tests/browser/cors.test.js
 
 run_step cfn-lint "$VENV/bin/cfn-lint" template.yaml
 
