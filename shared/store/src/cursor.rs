@@ -13,6 +13,8 @@ pub(crate) fn decode(cursor: &str) -> Result<Map<String, Value>, StoreError> {
     serde_json::from_slice(&bytes).map_err(|_| StoreError::Invalid("malformed cursor".into()))
 }
 
+/// A string attribute of a decoded cursor (the embedded store rebuilds its key from it).
+#[cfg(feature = "embedded")]
 pub(crate) fn string_at(map: &Map<String, Value>, attr: &str) -> Result<String, StoreError> {
     map.get(attr)
         .and_then(Value::as_str)
