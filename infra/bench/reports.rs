@@ -30,7 +30,7 @@ Run after antrean-seed-history on the same store (STORE, DATA_DIR, TABLE_NAME, D
 
 struct Bench {
     router: axum::Router,
-    counter: Arc<common::CountingTable>,
+    counter: Arc<common::Meter>,
     token: String,
 }
 
@@ -70,7 +70,8 @@ impl Bench {
             if status != StatusCode::OK {
                 return Err(format!("{status} {}", String::from_utf8_lossy(&bytes)));
             }
-            (items, requests) = self.counter.take();
+            let used = self.counter.take();
+            (items, requests) = (used.items_read, used.reads());
             size = bytes.len();
         }
         times.sort();
@@ -101,8 +102,9 @@ async fn main() {
     let tenant = args.tenant();
     let runs: usize = args.number("runs", 5).max(1);
     let (table, config) = common::open_table().await;
-    let counter = Arc::new(common::CountingTable::new(table));
-    let deps = common::deps(counter.clone());
+    let (table, counter) = common::Meter::wrap(table, Duration::ZERO);
+    let counter = Arc::new(counter);
+    let deps = common::deps(table);
     let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
     let to = args.date("to").unwrap_or_else(|| report::today(&deps, tz) - Days::days(1));
     let from = to - Days::days(365);
@@ -223,7 +225,8 @@ async fn main() {
     let path = format!("/api/reports/patient-visits/export?{range}");
     let (status, body, _) = bench.call("GET", &path, None, Some(&bench.token)).await;
     let elapsed = start.elapsed();
-    let (items, reqs) = counter.take();
+    let used = counter.take();
+    let (items, reqs) = (used.items_read, used.reads());
     let peak = peak_rss_mib(false).unwrap_or(0.0);
     if status != StatusCode::OK {
         println!("export patient-visits (366 days) failed: {status} {}", String::from_utf8_lossy(&body));

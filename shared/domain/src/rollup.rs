@@ -727,6 +727,9 @@ mod tests {
             self.items.fetch_add(page.items.len(), std::sync::atomic::Ordering::Relaxed);
             Ok(page)
         }
+        async fn get_many(&self, keys: &[Key], only: Option<&[String]>) -> Result<Vec<Option<Item>>, StoreError> {
+            self.inner.get_many(keys, only).await
+        }
         async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
             self.inner.write(ops).await
         }
