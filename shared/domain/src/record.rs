@@ -85,7 +85,7 @@ pub fn record_key<T: Record>(tenant: &Tenant, id: i64) -> Key {
     Key::new(tenant.partition(T::KIND), id_key(id))
 }
 
-fn counter_key(tenant: &Tenant, kind: &str) -> Key {
+pub(crate) fn counter_key(tenant: &Tenant, kind: &str) -> Key {
     Key::new(tenant.partition("COUNTER"), kind)
 }
 
@@ -97,7 +97,7 @@ fn not_found<T: Record>() -> DomainError {
     DomainError::NotFound(format!("{} not found", T::LABEL))
 }
 
-fn decode<T: DeserializeOwned>(item: Item) -> DomainResult<T> {
+pub(crate) fn decode<T: DeserializeOwned>(item: Item) -> DomainResult<T> {
     serde_json::from_value(Value::Object(item)).map_err(|e| DomainError::Internal(format!("corrupt record: {e}")))
 }
 
@@ -361,10 +361,16 @@ pub async fn restore<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id:
 
 /// Hard delete (modules without a trash): the record and its guards go together.
 pub async fn delete<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<()> {
+    delete_with::<T>(deps, tenant, actor, id, |_| vec![]).await
+}
+
+/// [`delete`], with `extra` ops (never failing ones) built from the record being deleted.
+pub async fn delete_with<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, extra: impl Fn(&Stored<T>) -> Vec<Op>) -> DomainResult<()> {
     for attempt in 0..MAX_ATTEMPTS {
         let Some((current, version)) = read::<T>(deps, tenant, id).await? else { return Err(not_found::<T>()) };
         let now = deps.clock.now();
         let mut ops = vec![Op::delete_if(record_key::<T>(tenant, id), Condition::equals(VERSION, version))];
+        ops.extend(extra(&current));
         for u in current.data.unique() {
             ops.push(Op::delete_if(guard_key::<T>(tenant, &u), Condition::equals("id", id)));
         }
