@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use antrean_api::{ApiConfig, AppState, Group};
 use antrean_domain::report;
-use antrean_store::Table;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{Datelike, Duration as Days};
@@ -102,6 +101,7 @@ async fn main() {
     let tenant = args.tenant();
     let runs: usize = args.number("runs", 5).max(1);
     let (table, config) = common::open_table().await;
+    let store_kind = table.kind();
     let (table, counter) = common::Meter::wrap(table, Duration::ZERO);
     let counter = Arc::new(counter);
     let deps = common::deps(table);
@@ -151,7 +151,7 @@ async fn main() {
         ("report user-activity (month)".into(), format!("/api/reports/user-activity?{month_range}&per_page=20")),
         ("export busy-hour (366 days)".into(), format!("/api/reports/busy-hour/export?{range}")),
     ];
-    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", counter.kind(), tenant.slug());
+    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", store_kind, tenant.slug());
     println!("{:<42} {:>10} {:>10} {:>11} {:>9} {:>9}", "request", "median", "worst", "items read", "requests", "bytes");
     for (name, path) in &requests {
         let m = match bench.measure(path, runs).await {

@@ -201,17 +201,9 @@ pub struct Call {
 /// Remembers a call so boards can announce it. Written after the call itself; an older call
 /// arriving late never overwrites a newer one.
 pub async fn record_call(deps: &Deps, tenant: &Tenant, call: &Call) -> DomainResult<()> {
-    let Call { poly_id, date, queue_number, stage, number_of_calls, at } = *call;
-    let at_ms = at.timestamp_millis();
-    let update = Update::new()
-        .set("queue_number", queue_number)
-        .set("stage", serde_json::to_value(stage).unwrap_or(Value::Null))
-        .set("number_of_calls", number_of_calls)
-        .set("at", stamp(at))
-        .set("at_ms", at_ms)
-        .set(antrean_store::TTL_ATTRIBUTE, at.timestamp() + CALL_RETENTION_DAYS * 86_400);
+    let at_ms = call.at.timestamp_millis();
+    let Op::Update { key, update, .. } = call_op(tenant, call) else { unreachable!("call_op is an update") };
     let newer = Condition::Or(vec![Condition::attr_not_exists("at_ms"), Condition::compare("at_ms", antrean_store::Cmp::Le, at_ms)]);
-    let key = Key::new(calls_partition(tenant, date), id_key(poly_id));
     for _ in 0..5 {
         match deps.table.write(vec![Op::update_if(key.clone(), update.clone(), newer.clone())]).await {
             Ok(()) => return Ok(()),
@@ -222,6 +214,21 @@ pub async fn record_call(deps: &Deps, tenant: &Tenant, call: &Call) -> DomainRes
         }
     }
     Err(StoreError::Conflict.into())
+}
+
+/// The call as one unconditional op, for the queue move's own atomic write: the move that
+/// commits last is the call the board shows.
+pub fn call_op(tenant: &Tenant, call: &Call) -> Op {
+    let Call { poly_id, date, queue_number, stage, number_of_calls, at } = *call;
+    let at_ms = at.timestamp_millis();
+    let update = Update::new()
+        .set("queue_number", queue_number)
+        .set("stage", serde_json::to_value(stage).unwrap_or(Value::Null))
+        .set("number_of_calls", number_of_calls)
+        .set("at", stamp(at))
+        .set("at_ms", at_ms)
+        .set(antrean_store::TTL_ATTRIBUTE, at.timestamp() + CALL_RETENTION_DAYS * 86_400);
+    Op::update(Key::new(calls_partition(tenant, date), id_key(poly_id)), update)
 }
 
 async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<(i64, LastCall)>> {
