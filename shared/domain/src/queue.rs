@@ -280,7 +280,12 @@ pub fn parse_poly_day(body: &Value) -> DomainResult<(i64, NaiveDate)> {
 /// The numbers now at anamnesa and with the doctor for one poly and day (seed
 /// `GET /api/queue/current`): the most recently called of each, `None` when nobody is there.
 pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
-    let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
+    Ok(current_of(&day_entries(deps, tenant, date, Some(poly_id)).await?, poly_id))
+}
+
+/// [`current`] from the day's queue as read (any polies).
+pub fn current_of(entries: &[DayEntry], poly_id: i64) -> (Option<i64>, Option<i64>) {
+    let entries: Vec<&DayEntry> = entries.iter().filter(|e| e.poly_id == poly_id).collect();
     let latest = |code: &str| {
         entries
             .iter()
@@ -288,7 +293,7 @@ pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate
             .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number))
             .map(|e| e.queue_number)
     };
-    Ok((latest(ANAMNESA), latest(WITH_DOCTOR)))
+    (latest(ANAMNESA), latest(WITH_DOCTOR))
 }
 
 /// What call-next did.

@@ -339,19 +339,9 @@ pub async fn list(deps: &Deps, tenant: &Tenant, filter: &ListFilter) -> DomainRe
     Ok(rows)
 }
 
-/// The doctors (users, trashed or not) of some schedules, by id: one GetItem per doctor.
+/// The doctors (users, trashed or not) of some schedules, by id: one batch read.
 pub async fn doctors_of(deps: &Deps, tenant: &Tenant, schedules: &[Stored<Schedule>]) -> DomainResult<HashMap<i64, Stored<User>>> {
-    let mut ids: Vec<i64> = schedules.iter().map(|s| s.data.doctor_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let reads = futures::future::join_all(ids.iter().map(|id| record::get::<User>(deps, tenant, *id))).await;
-    let mut out = HashMap::new();
-    for r in reads {
-        if let Some(u) = r? {
-            out.insert(u.id, u);
-        }
-    }
-    Ok(out)
+    record::get_many::<User>(deps, tenant, schedules.iter().map(|s| s.data.doctor_id)).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -91,8 +91,7 @@ pub async fn workflow(deps: &Deps, tenant: &Tenant) -> DomainResult<HashMap<i64,
             return Ok(map);
         }
         // A clinic seeded otherwise: every status it has.
-        let (live, trashed) = futures::future::try_join(record::list::<Status>(deps, tenant, false), record::list::<Status>(deps, tenant, true)).await?;
-        Ok(live.into_iter().chain(trashed).map(|s| (s.id, s)).collect())
+        Ok(record::list_all::<Status>(deps, tenant).await?.into_iter().map(|s| (s.id, s)).collect())
     })
     .await
 }

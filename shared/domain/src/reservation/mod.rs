@@ -167,7 +167,7 @@ pub(crate) fn day_item(tenant: &Tenant, id: i64, r: &Reservation, called_ms: Opt
         &day_key(tenant, r),
         serde_json::json!({
             "id": id, "poly_id": r.poly_id, "patient_id": r.patient_id, "queue_number": r.queue_number,
-            "status_code": r.status_code, "status_id": r.status_id, "called_ms": called_ms,
+            "status_code": r.status_code, "status_id": r.status_id, "called_ms": called_ms, "bpjs": r.bpjs,
         }),
     )
 }
@@ -183,6 +183,8 @@ pub struct DayEntry {
     pub status_id: i64,
     /// When the number was last called (ms since the epoch), if ever.
     pub called_ms: Option<i64>,
+    /// The insurance, on index items written since it is kept there (`None` on older ones).
+    pub bpjs: Option<bool>,
 }
 
 pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
@@ -195,6 +197,7 @@ pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
         status_code: item.get("status_code").and_then(Value::as_str).unwrap_or_default().to_string(),
         status_id: n("status_id").unwrap_or_default(),
         called_ms: n("called_ms"),
+        bpjs: item.get("bpjs").and_then(Value::as_bool),
     })
 }
 
@@ -274,7 +277,7 @@ pub(crate) async fn clinic_today(deps: &Deps, tenant: &Tenant) -> DomainResult<(
 pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, version: i64, after: &Stored<Reservation>, called: bool) -> DomainResult<Vec<Op>> {
     let (b, a) = (&before.data, &after.data);
     let mut ops = vec![Op::put_if(record::item_of(tenant, after, version + 1)?, Condition::equals(record::VERSION, version))];
-    let mut index = Update::new().set("status_code", a.status_code.clone()).set("status_id", a.status_id);
+    let mut index = Update::new().set("status_code", a.status_code.clone()).set("status_id", a.status_id).set("bpjs", a.bpjs);
     if called {
         index = index.set("called_ms", parse_stamp(&after.updated_at).map(|t| t.timestamp_millis()));
     }
