@@ -9,6 +9,7 @@ use crate::auth::{api_key, token};
 use crate::error::{DomainError, DomainResult};
 use crate::permission::Permission;
 use crate::tenant::Tenant;
+use crate::configuration::settings;
 use crate::record::{self, Stored};
 use crate::role::{self, Role};
 use crate::user::User;
@@ -55,7 +56,11 @@ pub async fn authenticate(deps: &Deps, bearer: &str) -> DomainResult<Principal> 
     // One batch: the session, the user, and the roles the token says the user had.
     let mut keys = vec![token::session_key(&tenant, &claims.jti), record::record_key::<User>(&tenant, user_id)];
     keys.extend(claims.roles.iter().map(|id| record::record_key::<Role>(&tenant, *id)));
+    // Nearly every route then wants the clinic's zone: the profile comes along in the same batch.
+    keys.push(settings::key(&tenant));
     let mut items = deps.table.get_many(&keys, None).await?.into_iter();
+    let profile = items.next_back().flatten();
+    settings::take_from_batch(&tenant, profile.as_ref());
     match items.next().flatten() {
         Some(s) if !is_expired(&s, now.timestamp()) => {}
         _ => return Err(DomainError::Unauthenticated),
