@@ -101,3 +101,34 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+
+impl Server {
+    /// Stops the server and, on DynamoDB, deletes the bench's own table.
+    pub async fn finish(self) {
+        let dynamo = self.dynamo.clone();
+        drop(self);
+        if let Some((endpoint, table)) = dynamo {
+            let t = antrean_store::dynamodb::DynamoTable::connect(Some(&endpoint), &table).await;
+            if let Err(e) = t.delete_table().await {
+                eprintln!("could not delete the bench table {table}: {e}");
+            }
+        }
+    }
+}
+
+/// A bench binary's `main`: as `<bin> serve` it is the dev server the bench starts (from the
+/// environment), else it runs the bench.
+pub fn run<F: std::future::Future<Output = ()>>(bench: impl FnOnce() -> F) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        runtime.block_on(async {
+            let config = dev_server::Config::from_env().expect("config");
+            if let Err(e) = dev_server::serve(config, |_| {}).await {
+                eprintln!("dev server: {e}");
+                std::process::exit(1);
+            }
+        });
+        return;
+    }
+    runtime.block_on(bench());
+}

@@ -314,27 +314,9 @@ async fn bench(a: Args) {
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
     let noted = log.lines().filter(|l| !l.contains("BENCH_CAPACITY") && (l.contains("WARN") || l.contains("ERROR"))).count();
     println!("server warnings and errors logged: {noted}");
-    let dynamo = server.dynamo.clone();
-    drop(server);
-    if let Some((endpoint, table)) = dynamo {
-        let t = antrean_store::dynamodb::DynamoTable::connect(Some(&endpoint), &table).await;
-        if let Err(e) = t.delete_table().await {
-            eprintln!("could not delete the bench table {table}: {e}");
-        }
-    }
+    server.finish().await;
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    if std::env::args().nth(1).as_deref() == Some("serve") {
-        runtime.block_on(async {
-            let config = dev_server::Config::from_env().expect("config");
-            if let Err(e) = dev_server::serve(config, |_| {}).await {
-                eprintln!("dev server: {e}");
-                std::process::exit(1);
-            }
-        });
-        return;
-    }
-    runtime.block_on(bench(args()));
+    child::run(|| bench(args()));
 }

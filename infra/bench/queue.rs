@@ -431,28 +431,9 @@ async fn bench(a: Args) {
     }
     println!("run took {:.1} s", run_started.elapsed().as_secs_f64());
 
-    let dynamo = server.dynamo.clone();
-    drop(server);
-    if let Some((endpoint, table)) = dynamo {
-        let t = antrean_store::dynamodb::DynamoTable::connect(Some(&endpoint), &table).await;
-        if let Err(e) = t.delete_table().await {
-            eprintln!("could not delete the bench table {table}: {e}");
-        }
-    }
+    server.finish().await;
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    if std::env::args().nth(1).as_deref() == Some("serve") {
-        // The child: the dev server itself.
-        runtime.block_on(async {
-            let config = dev_server::Config::from_env().expect("config");
-            if let Err(e) = dev_server::serve(config, |_| {}).await {
-                eprintln!("dev server: {e}");
-                std::process::exit(1);
-            }
-        });
-        return;
-    }
-    runtime.block_on(bench(args()));
+    child::run(|| bench(args()));
 }
