@@ -157,7 +157,7 @@ fn number_counter(date: &str, poly_id: i64) -> String {
     format!("QUEUE#{date}#{}", id_key(poly_id))
 }
 
-fn item_with(key: &Key, fields: Value) -> Item {
+pub(crate) fn item_with(key: &Key, fields: Value) -> Item {
     let mut item = Item::new();
     item.insert("pk".into(), key.pk.clone().into());
     item.insert("sk".into(), key.sk.clone().into());
@@ -342,7 +342,7 @@ impl ReservationForm {
     }
 }
 
-pub(crate) async fn clinic_today(deps: &Deps, tenant: &Tenant) -> DomainResult<(NaiveDate, Tz)> {
+pub async fn clinic_today(deps: &Deps, tenant: &Tenant) -> DomainResult<(NaiveDate, Tz)> {
     let tz = clinic_timezone(deps, tenant).await?;
     Ok((deps.clock.now().with_timezone(&tz).date_naive(), tz))
 }
