@@ -1,9 +1,10 @@
 //! Appointments: holidays, weekly templates and generation, time slots and booking under
 //! contention, holds, booking rules. Dates are relative to the clinic's today, so every run
 //! books in the future.
+use futures::future::join_all;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, Store, TestApp};
+use crate::helpers::{assert_error, Reply, Store, TestApp};
 use crate::on_both_stores;
 use crate::reservations::{day, doctor};
 use crate::users::staff_token;
@@ -33,11 +34,56 @@ impl Clinic {
         r.body["data"]["id"].as_i64().unwrap()
     }
 
+    /// A schedule of the doctor on `date`, with slots when `slot_minutes` is given.
+    async fn schedule(&self, date: &str, start: &str, end: &str, quota: Option<i64>, slot_minutes: Option<i64>) -> i64 {
+        let body = json!({"doctor_id": self.doctor, "date": date, "start_time": start, "end_time": end, "quota": quota, "slot_minutes": slot_minutes});
+        let r = self.app.post("/api/schedule", &self.admin, body).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body["data"]["id"].as_i64().unwrap()
+    }
+
+    async fn book(&self, schedule: i64, slot: Option<&str>, n: usize) -> Reply {
+        self.app.post("/api/appointments", &self.admin, booking(schedule, slot, n)).await
+    }
+
+    async fn booked(&self, schedule: i64, slot: Option<&str>, n: usize) -> i64 {
+        let r = self.book(schedule, slot, n).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body["data"]["id"].as_i64().unwrap()
+    }
+
+    /// The schedule's row of `GET /api/appointments/slots` on its date.
+    async fn slots(&self, date: &str, schedule: i64) -> Value {
+        let r = self.app.get(&format!("/api/appointments/slots?poly_id={}&from={date}", self.poly), &self.admin).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body["data"].as_array().unwrap().iter().find(|s| s["schedule_id"] == schedule).cloned().unwrap_or_else(|| panic!("no schedule {schedule}: {r:?}"))
+    }
+
+    /// An API key for a patient-facing app: read slots, hold and confirm.
+    async fn patient_app_key(&self) -> String {
+        let r = self
+            .app
+            .post("/api/auth/permanent-token", &self.admin, json!({"token_name": "patient-app", "permissions": ["slots.view", "appointments.hold"]}))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body["data"]["token"].as_str().unwrap().to_string()
+    }
+
     async fn generate(&self, from: &str, to: &str) -> Value {
         let r = self.app.post("/api/appointments/templates/generate", &self.admin, json!({"from": from, "to": to})).await;
         assert_eq!(r.status, 200, "{r:?}");
         r.body["data"].clone()
     }
+}
+
+/// Patient `n`'s booking body (WhatsApp 0813000000<n>).
+fn booking(schedule: i64, slot: Option<&str>, n: usize) -> Value {
+    json!({"schedule_id": schedule, "slot": slot, "patient_name": format!("Pasien {n}"), "whatsapp_number": format!("0813{n:08}"),
+        "birth_date": "1990-05-01"})
+}
+
+fn slot_of<'a>(row: &'a Value, start: &str) -> &'a Value {
+    row["slots"].as_array().unwrap().iter().find(|s| s["start"] == start).unwrap_or_else(|| panic!("no slot {start}: {row}"))
 }
 
 /// 1 = Monday … 7 = Sunday, of `day(offset)`.
@@ -150,4 +196,131 @@ async fn templates_generate_schedules_once_and_skip_holidays(store: Store) {
     assert_error(&app.post("/api/appointments/templates/generate", &asisten, json!({"from": day(1), "to": day(2)})).await, 403, "This action is unauthorized.");
 }
 
-on_both_stores!(holidays_are_kept_per_date, templates_generate_schedules_once_and_skip_holidays);
+async fn slots_are_booked_once_and_refusals_change_nothing(store: Store) {
+    let c = Clinic::open(store).await;
+    let (app, t) = (&c.app, &c.admin);
+    let tomorrow = day(1);
+    let sched = c.schedule(&tomorrow, "08:00", "10:00", Some(10), Some(30)).await;
+    let row = c.slots(&tomorrow, sched).await;
+    let starts: Vec<&str> = row["slots"].as_array().unwrap().iter().map(|s| s["start"].as_str().unwrap()).collect();
+    assert_eq!(starts, ["08:00:00", "08:30:00", "09:00:00", "09:30:00"]);
+    assert_eq!(slot_of(&row, "08:30:00"), &json!({"start": "08:30:00", "end": "09:00:00", "capacity": 1, "taken": 0, "free": 1, "open": true}));
+
+    let r = c.book(sched, Some("08:30"), 1).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let a = &r.body["data"];
+    assert_eq!((a["status"].as_str(), a["start_time"].as_str(), a["end_time"].as_str()), (Some("BOOKED"), Some("08:30:00"), Some("09:00:00")));
+    assert_eq!((a["date"].as_str(), a["poly_id"].as_i64(), a["doctor_id"].as_i64()), (Some(tomorrow.as_str()), Some(c.poly), Some(c.doctor)));
+    assert_eq!(a["whatsapp_number"], "6281300000001");
+    let id = a["id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("/api/appointments/{id}"), t).await.body["data"]["slot"], "08:30:00");
+    let row = c.slots(&tomorrow, sched).await;
+    assert_eq!((slot_of(&row, "08:30:00")["taken"].as_i64(), slot_of(&row, "08:30:00")["free"].as_i64()), (Some(1), Some(0)));
+    assert_eq!((row["booked"].as_i64(), row["free"].as_i64()), (Some(1), Some(9)));
+
+    // The taken slot: 409 in seed 003's words, and nothing changes.
+    assert_error(&c.book(sched, Some("08:30"), 2).await, 409, "This time is already taken, choose another free time.");
+    // One active booking per patient and poly (4008), naming the booking they have.
+    let again = c.book(sched, Some("09:00"), 1).await;
+    assert_error(&again, 422, &format!("Pasien 1 is already booked on {tomorrow} at 08:30. Only one active booking per poly is allowed."));
+    assert_eq!(again.body["data"]["code"], 4008);
+    // Slots that are not the schedule's, a missing slot, bad fields.
+    assert_error(&c.book(sched, Some("08:15"), 3).await, 422, "The selected slot is not a time slot of this schedule.");
+    assert_error(&c.book(sched, None, 3).await, 422, "The slot field is required for a schedule with time slots.");
+    let bad = app.post("/api/appointments", t, json!({"slot": "08:00", "birth_date": "tomorrow"})).await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    for field in ["patient_name", "whatsapp_number", "birth_date", "schedule_id"] {
+        assert!(bad.body["errors"].get(field).is_some(), "{field}: {bad:?}");
+    }
+    assert_error(&app.post("/api/appointments", t, booking(999, Some("08:00"), 3)).await, 422, "The selected schedule id is invalid.");
+    let row = c.slots(&tomorrow, sched).await;
+    assert_eq!(row["booked"], 1, "refusals took no place: {row}");
+    let day_list = app.get(&format!("/api/appointments?date={tomorrow}"), t).await;
+    assert_eq!(day_list.body["data"].as_array().unwrap().len(), 1, "{day_list:?}");
+
+    // A holiday closes the day for booking.
+    let later = c.schedule(&day(2), "08:00", "10:00", None, Some(30)).await;
+    assert_eq!(app.post("/api/appointments/holidays", t, json!({"date": day(2), "name": "Cuti bersama"})).await.status, 200);
+    assert_error(&c.book(later, Some("08:00"), 4).await, 422, &format!("The clinic is closed on {} (Cuti bersama).", day(2)));
+    let closed = c.slots(&day(2), later).await;
+    assert_eq!((closed["closed"].as_str(), slot_of(&closed, "08:00:00")["open"].as_bool()), (Some("Cuti bersama"), Some(false)));
+
+    // Reading slots is slots.view; booking is appointments.book.
+    let asisten = staff_token(app, t, "asisten", json!([5])).await;
+    assert_eq!(app.get(&format!("/api/appointments/slots?poly_id={}", c.poly), &asisten).await.status, 200);
+    assert_error(&app.post("/api/appointments", &asisten, booking(sched, Some("09:00"), 5)).await, 403, "This action is unauthorized.");
+    assert_error(&app.get(&format!("/api/appointments/slots?from={tomorrow}"), t).await, 422, "The poly id field is required when doctor id is not present.");
+}
+
+async fn two_hundred_bookings_of_one_slot_give_exactly_one(store: Store) {
+    let c = Clinic::open(store).await;
+    let tomorrow = day(1);
+    let sched = c.schedule(&tomorrow, "08:00", "09:00", None, Some(15)).await;
+    let replies = join_all((0..200).map(|n| c.book(sched, Some("08:15"), n))).await;
+    let ok: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(ok.len(), 1, "exactly one booking lands");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_error(r, 409, "This time is already taken, choose another free time.");
+    }
+    let row = c.slots(&tomorrow, sched).await;
+    assert_eq!(slot_of(&row, "08:15:00")["taken"], 1, "{row}");
+    assert_eq!(row["booked"], 1, "{row}");
+    let list = c.app.get(&format!("/api/appointments?date={tomorrow}&poly_id={}", c.poly), &c.admin).await;
+    assert_eq!(list.body["data"].as_array().unwrap().len(), 1, "{list:?}");
+}
+
+async fn holds_race_for_the_last_places_and_confirm_or_release(store: Store) {
+    let c = Clinic::open(store).await;
+    let app = &c.app;
+    let key = c.patient_app_key().await;
+    let tomorrow = day(1);
+    // A schedule booked as a whole (no slots) with 3 places, one taken by reception.
+    let sched = c.schedule(&tomorrow, "08:00", "12:00", Some(3), None).await;
+    c.booked(sched, None, 1000).await;
+    let hold = |n: usize| {
+        let mut b = booking(sched, None, n);
+        b["reserve_minutes"] = json!(5);
+        app.post("/api/appointments/holds", &key, b)
+    };
+    let replies = join_all((0..30).map(hold)).await;
+    let held: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(held.len(), 2, "two places were left");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_error(r, 422, "Quota is full");
+    }
+    let row = c.slots(&tomorrow, sched).await;
+    assert_eq!((row["booked"].as_i64(), row["free"].as_i64()), (Some(3), Some(0)), "never over quota: {row}");
+    let h = &held[0].body["data"];
+    assert_eq!(h["reserve_minutes"], 5);
+    assert_eq!(h["start_time"], "08:00:00");
+    assert!(h["expires_at"].as_str().unwrap().ends_with('Z'));
+
+    // Confirming turns the hold into a booking on the same place; the hold is gone.
+    let id = h["id"].as_str().unwrap();
+    let r = app.post(&format!("/api/appointments/holds/{id}/confirm"), &key, json!(null)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!((r.body["data"]["status"].as_str(), r.body["data"]["source"].as_str()), (Some("BOOKED"), Some("hold")));
+    assert_error(&app.post(&format!("/api/appointments/holds/{id}/confirm"), &key, json!(null)).await, 404, "Hold not found");
+    assert_eq!(c.slots(&tomorrow, sched).await["booked"], 3);
+    // Releasing the other gives its place back.
+    let other = held[1].body["data"]["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/api/appointments/holds/{other}"), &key).await.status, 200);
+    assert_eq!(c.slots(&tomorrow, sched).await["free"], 1);
+    assert_error(&app.post("/api/appointments/holds/1-nothing/confirm", &key, json!(null)).await, 404, "Hold not found");
+
+    // The window is 1–30 minutes; the key may read slots and hold, nothing else.
+    let mut b = booking(sched, None, 77);
+    b["reserve_minutes"] = json!(31);
+    assert_error(&app.post("/api/appointments/holds", &key, b).await, 422, "The reserve minutes field must be between 1 and 30.");
+    assert_eq!(app.get(&format!("/api/appointments/slots?poly_id={}&from={tomorrow}", c.poly), &key).await.status, 200);
+    assert_error(&app.post("/api/appointments", &key, booking(sched, None, 78)).await, 403, "This action is unauthorized.");
+    assert_error(&app.get(&format!("/api/appointments?date={tomorrow}"), &key).await, 403, "This action is unauthorized.");
+}
+
+on_both_stores!(
+    holidays_are_kept_per_date,
+    templates_generate_schedules_once_and_skip_holidays,
+    slots_are_booked_once_and_refusals_change_nothing,
+    two_hundred_bookings_of_one_slot_give_exactly_one,
+    holds_race_for_the_last_places_and_confirm_or_release,
+);

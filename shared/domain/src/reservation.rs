@@ -381,7 +381,7 @@ async fn known_patient(deps: &Deps, tenant: &Tenant, form: &PatientForm) -> Doma
 
 /// Picks the schedule: the one asked for (it must be this poly's, on this date), else this
 /// poly's schedule on that date with room left and the earliest start.
-async fn pick_schedule(deps: &Deps, tenant: &Tenant, form: &ReservationForm) -> DomainResult<Slot> {
+async fn pick_schedule(deps: &Deps, tenant: &Tenant, form: &ReservationForm, held: bool) -> DomainResult<Slot> {
     if let Some(id) = form.schedule_id {
         let slot = match schedule::slot(deps, tenant, id).await {
             Ok(s) => s,
@@ -391,7 +391,7 @@ async fn pick_schedule(deps: &Deps, tenant: &Tenant, form: &ReservationForm) -> 
         if slot.schedule.data.poly_id != form.poly_id || slot.schedule.data.date != form.date.format("%Y-%m-%d").to_string() {
             return Err(FieldErrors::single("schedule_id", "The selected schedule is not for this poly on this date."));
         }
-        if !slot.has_room() {
+        if !held && !slot.has_room() {
             return Err(DomainError::Unprocessable(QUOTA_FULL.into()));
         }
         return Ok(slot);
@@ -424,6 +424,18 @@ pub struct Created {
 /// Registers a patient for a poly and day and hands out the next queue number (seed
 /// "Reservation Create"). See the module notes for what the one atomic write holds.
 pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Created> {
+    create_with(deps, tenant, actor, body, None).await
+}
+
+/// The ops a caller adds to a create's write, given the reservation being made.
+pub type ExtraOps<'a> = &'a (dyn Fn(&Stored<Reservation>) -> DomainResult<Vec<Op>> + Send + Sync);
+
+pub const EXTRA_CHANGED: &str = "What this reservation was made for changed meanwhile; try again.";
+
+/// A create for a place the caller already holds in the body's `schedule_id` (an appointment
+/// checking in): no quota place is taken, and `extra` joins the same write (a failed condition
+/// there answers 409 [`EXTRA_CHANGED`]). `None` is the plain create.
+pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, held: Option<ExtraOps<'_>>) -> DomainResult<Created> {
     let (today, tz) = clinic_today(deps, tenant).await?;
     let form = ReservationForm::parse(body, today, true)?;
     if record::get::<Poly>(deps, tenant, form.poly_id).await?.is_none_or(|p| p.is_trashed()) {
@@ -436,7 +448,7 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
     let date = form.date.format("%Y-%m-%d").to_string();
     for attempt in 0..MAX_ATTEMPTS {
         let known = known_patient(deps, tenant, &form.patient).await?;
-        let slot = pick_schedule(deps, tenant, &form).await?;
+        let slot = pick_schedule(deps, tenant, &form, held.is_some()).await?;
         let (last_id, last_number, last_patient) = futures::future::try_join3(
             record::last_id(deps, tenant, Reservation::KIND),
             record::last_id(deps, tenant, &number_counter(&date, form.poly_id)),
@@ -495,7 +507,8 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         ops.push(Op::put_new(record::item_of(tenant, &reservation, 1)?)); // at + 1
         ops.push(record::bump_counter(tenant, &number_counter(&date, form.poly_id), last_number, 1)); // at + 2
         ops.push(hold_check); // at + 3
-        ops.push(hold_add); // at + 4
+        // A held place is already counted: check its count is there instead of adding one.
+        ops.push(if held.is_some() { Op::check(schedule::booked_key(tenant, slot.schedule.id), Condition::Exists) } else { hold_add }); // at + 4
         ops.push(Op::put_new(item_with(&active_key(tenant, r), serde_json::json!({ "id": id })))); // at + 5
         // A patient who is known must still exist as read (their numbers may not have moved on).
         if let Some((_, v)) = &known {
@@ -509,8 +522,13 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         let facts = r.facts(tz);
         ops.extend(rollup::delta_ops(tenant, None, &facts));
         ops.push(audit::entry(tenant, actor, Action::Create, Reservation::KIND, id, now));
+        let extra_at = ops.len();
+        if let Some(extra) = held {
+            ops.extend(extra(&reservation)?);
+        }
         match deps.table.write(ops).await {
             Ok(()) => return Ok(Created { patient, reservation, status: waiting }),
+            Err(StoreError::ConditionFailed { index }) if index >= extra_at => return Err(DomainError::Conflict(EXTRA_CHANGED.into())),
             Err(StoreError::ConditionFailed { index }) if index == at + 4 => {
                 if form.schedule_id.is_some() {
                     return Err(DomainError::Unprocessable(QUOTA_FULL.into()));

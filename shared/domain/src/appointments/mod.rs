@@ -5,15 +5,25 @@
 //!
 //! - [`holiday`]: the clinic's closed days; they block generation and booking.
 //! - [`template`]: a doctor's weekly hours; generating a date range makes dated schedules.
-//! - [`slot`]: a schedule cut into time slots of `slot_minutes`, each with a capacity.
-use antrean_store::Item;
+//! - [`slot`]: a schedule cut into time slots of `slot_minutes`, each with a capacity, and
+//!   the counts that keep places.
+//! - [`hold`]: a place taken for a few minutes (patient apps), given back when it runs out.
+//! - [`appointment`]: a booking; [`rules`]: who may book what, when; [`visitor`]: for whom.
+use antrean_store::{Item, StoreError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{DomainError, DomainResult};
 
+pub mod appointment;
+pub mod calendar;
+pub mod hold;
 pub mod holiday;
+pub mod lifecycle;
+pub mod rules;
+pub mod slot;
 pub mod template;
+pub mod visitor;
 
 pub(crate) use crate::reservation::item_with;
 
@@ -28,4 +38,15 @@ pub(crate) fn date_string(d: chrono::NaiveDate) -> String {
 /// A date as the audit trail's record id: `20260117`.
 pub(crate) fn date_id(d: chrono::NaiveDate) -> i64 {
     d.format("%Y%m%d").to_string().parse().unwrap_or_default()
+}
+
+/// A lost race: nothing was written; read again.
+pub(crate) fn lost(e: &StoreError) -> bool {
+    matches!(e, StoreError::ConditionFailed { .. } | StoreError::Conflict)
+}
+
+/// A nested JSON field of an item as a type.
+pub(crate) fn decode_field<T: DeserializeOwned>(item: &Item, field: &str) -> DomainResult<T> {
+    let v = item.get(field).cloned().unwrap_or(Value::Null);
+    serde_json::from_value(v).map_err(|e| DomainError::Internal(format!("corrupt {field}: {e}")))
 }

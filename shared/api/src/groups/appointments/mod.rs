@@ -7,11 +7,19 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::ApiError;
 use crate::AppState;
 
+pub mod bookings;
+pub mod calendar;
 pub mod holidays;
+pub mod rules;
 pub mod templates;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(holidays::routes()).merge(templates::routes())
+    OpenApiRouter::new()
+        .merge(holidays::routes())
+        .merge(templates::routes())
+        .merge(rules::routes())
+        .merge(calendar::routes())
+        .merge(bookings::routes())
 }
 
 /// A `Y-m-d` date from the path; anything else names nothing (404 with the module's words).
