@@ -317,10 +317,156 @@ async fn holds_race_for_the_last_places_and_confirm_or_release(store: Store) {
     assert_error(&app.get(&format!("/api/appointments?date={tomorrow}"), &key).await, 403, "This action is unauthorized.");
 }
 
+async fn booking_rules_refuse_with_the_seed_codes(store: Store) {
+    let c = Clinic::open(store).await;
+    let (app, t) = (&c.app, &c.admin);
+    let sched = c.schedule(&day(1), "08:00", "12:00", None, Some(30)).await;
+    let r = app.get(&format!("/api/appointments/rules/{}", c.poly), t).await;
+    assert_eq!(r.body["data"]["one_active_per_poly"], true, "defaults: {r:?}");
+    let r = app.put(&format!("/api/appointments/rules/{}", c.poly), t, json!({"age_categories": ["child"], "days_ahead": 3, "max_reschedules": 1})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["data"]["age_categories"], json!(["CHILD"]));
+
+    // An adult at a children-only poly (4005); no birth date at all; a child books.
+    let adult = c.book(sched, Some("08:00"), 1).await;
+    assert_error(&adult, 422, "This poly is for children: patients aged 18 and older cannot book it.");
+    assert_eq!(adult.body["data"]["code"], 4005);
+    let mut unknown = booking(sched, Some("08:00"), 2);
+    unknown["birth_date"] = Value::Null;
+    assert_error(&app.post("/api/appointments", t, unknown).await, 422, "The birth date field is required for this poly.");
+    let child_born = (crate::reservations::clinic_today() - chrono::Duration::days(365 * 6)).format("%Y-%m-%d").to_string();
+    let mut child = booking(sched, Some("08:00"), 3);
+    child["birth_date"] = json!(child_born);
+    assert_eq!(app.post("/api/appointments", t, child.clone()).await.status, 200);
+
+    // Adults only now: the child is outside the allowed groups (4029).
+    app.put(&format!("/api/appointments/rules/{}", c.poly), t, json!({"age_categories": ["ADULT"], "days_ahead": 3})).await;
+    child["slot"] = json!("08:30");
+    child["whatsapp_number"] = json!("081399999999");
+    let r = app.post("/api/appointments", t, child).await;
+    assert_error(&r, 422, "Booking is not available for this age group: the clinic allows ADULT at this poly.");
+    assert_eq!(r.body["data"]["code"], 4029);
+
+    // Booking opens 3 days ahead.
+    let far = c.schedule(&day(5), "08:00", "12:00", None, Some(30)).await;
+    let opens = day(2);
+    assert_error(&c.book(far, Some("08:00"), 4).await, 422, &format!("Booking opens 3 days ahead: {} can be booked from {opens}.", day(5)));
+
+    // Bad rules name their fields and change nothing.
+    let bad = app.put(&format!("/api/appointments/rules/{}", c.poly), t, json!({"age_categories": ["OLD"], "days_ahead": -1, "closes_minutes_before": "x"})).await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    for field in ["age_categories", "days_ahead", "closes_minutes_before"] {
+        assert!(bad.body["errors"].get(field).is_some(), "{field}: {bad:?}");
+    }
+    assert_eq!(app.get(&format!("/api/appointments/rules/{}", c.poly), t).await.body["data"]["age_categories"], json!(["ADULT"]));
+    assert_error(&app.put("/api/appointments/rules/99", t, json!({})).await, 404, "Poly not found");
+}
+
+async fn reschedule_cancel_and_check_in(store: Store) {
+    let c = Clinic::open(store).await;
+    let (app, t) = (&c.app, &c.admin);
+    let tomorrow = day(1);
+    let sched = c.schedule(&tomorrow, "08:00", "10:00", None, Some(30)).await;
+    app.put(&format!("/api/appointments/rules/{}", c.poly), t, json!({"max_reschedules": 1})).await;
+    let id = c.booked(sched, Some("08:00"), 1).await;
+    let other = c.booked(sched, Some("09:30"), 2).await;
+
+    // Moving onto a taken slot changes nothing.
+    let r = app.patch(&format!("/api/appointments/{id}/reschedule"), t, json!({"schedule_id": sched, "slot": "09:30"})).await;
+    assert_error(&r, 409, "This time is already taken, choose another free time.");
+    assert_eq!(app.get(&format!("/api/appointments/{id}"), t).await.body["data"]["start_time"], "08:00:00");
+    // A free slot: taken there, freed here, counted.
+    let r = app.patch(&format!("/api/appointments/{id}/reschedule"), t, json!({"schedule_id": sched, "slot": "09:00"})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!((r.body["data"]["start_time"].as_str(), r.body["data"]["reschedule_count"].as_i64()), (Some("09:00:00"), Some(1)));
+    let row = c.slots(&tomorrow, sched).await;
+    assert_eq!((slot_of(&row, "08:00:00")["taken"].as_i64(), slot_of(&row, "09:00:00")["taken"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(row["booked"], 2, "{row}");
+    // The clinic allows one reschedule; to another day's schedule it would be a second.
+    let later = c.schedule(&day(2), "08:00", "10:00", None, Some(30)).await;
+    let r = app.patch(&format!("/api/appointments/{id}/reschedule"), t, json!({"schedule_id": later, "slot": "08:00"})).await;
+    assert_error(&r, 422, "This appointment has been rescheduled 1 times, the most the clinic allows.");
+
+    // Cancel needs a reason, gives the place back and lets the patient book again.
+    assert_error(&app.patch(&format!("/api/appointments/{other}/cancel"), t, json!({})).await, 422, "The reason field is required.");
+    let r = app.patch(&format!("/api/appointments/{other}/cancel"), t, json!({"reason": "Pasien berhalangan"})).await;
+    assert_eq!((r.status.as_u16(), r.body["data"]["status"].as_str()), (200, Some("CANCELLED")), "{r:?}");
+    assert_eq!(r.body["data"]["cancel_reason"], "Pasien berhalangan");
+    assert_error(&app.patch(&format!("/api/appointments/{other}/cancel"), t, json!({"reason": "lagi"})).await, 409, "The appointment is CANCELLED; it cannot be cancelled.");
+    assert_eq!(slot_of(&c.slots(&tomorrow, sched).await, "09:30:00")["taken"], 0);
+    c.booked(sched, Some("09:30"), 2).await;
+    // Not its day: no check-in yet.
+    assert_error(&app.patch(&format!("/api/appointments/{id}/check-in"), t, json!(null)).await, 422, &format!("Check-in is only possible on the appointment's day ({tomorrow})."));
+
+    // Today (a schedule for the whole day with 2 places): the arrival gets the day's queue
+    // number on the place it holds; a walk-in takes the other place, and then it is full.
+    let today = c.schedule(&day(0), "00:00", "23:59", Some(2), None).await;
+    let visit = c.booked(today, None, 5).await;
+    let r = app.patch(&format!("/api/appointments/{visit}/check-in"), t, json!(null)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["data"]["appointment"]["status"], "ARRIVED");
+    assert_eq!(r.body["data"]["queue"]["queue_number"], 1);
+    let reservation = r.body["data"]["queue"]["reservation_id"].as_i64().unwrap();
+    assert_eq!(r.body["data"]["appointment"]["reservation_id"], reservation);
+    let res = app.get(&format!("/api/reservation/{reservation}"), t).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body["data"]["reservation"]["schedule_id"], today);
+    assert_error(&app.patch(&format!("/api/appointments/{visit}/check-in"), t, json!(null)).await, 409, "The appointment is ARRIVED; it cannot be checked in.");
+    let walk_in = json!({"patient_name": "Walk In", "whatsapp_number": "081311112222", "poly_id": c.poly, "schedule_id": today, "date": day(0)});
+    let r = app.post("/api/reservation", t, walk_in.clone()).await;
+    assert_eq!((r.status.as_u16(), &r.body["data"]["queue"]["queue_number"]), (200, &json!(2)), "{r:?}");
+    let mut second = walk_in;
+    second["whatsapp_number"] = json!("081311113333");
+    second["patient_name"] = json!("Walk In Dua");
+    assert_error(&app.post("/api/reservation", t, second).await, 422, "Quota is full");
+    assert_error(&app.get("/api/appointments/999", t).await, 404, "Appointment not found");
+}
+
+async fn availability_and_the_fullcalendar_timeline(store: Store) {
+    let c = Clinic::open(store).await;
+    let (app, t) = (&c.app, &c.admin);
+    let (d1, d2) = (day(1), day(2));
+    let first = c.schedule(&d1, "08:00", "09:00", None, Some(30)).await;
+    c.schedule(&d2, "10:00", "11:00", Some(5), Some(30)).await;
+    let booked = c.booked(first, Some("08:00"), 1).await;
+
+    let r = app.get(&format!("/api/appointments/availability?doctor_id={}&days=3", c.doctor), t).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let days = r.body["data"].as_array().unwrap();
+    assert_eq!(days.len(), 2, "{r:?}");
+    assert_eq!((days[0]["date"].as_str(), days[0]["free"].as_i64()), (Some(d1.as_str()), Some(1)));
+    assert_eq!(days[0]["first_free"]["start"], "08:30:00");
+    assert_eq!((days[1]["date"].as_str(), days[1]["first_free"]["start"].as_str()), (Some(d2.as_str()), Some("10:00:00")));
+    // Full: the day drops out.
+    c.booked(first, Some("08:30"), 2).await;
+    let r = app.get(&format!("/api/appointments/availability?poly_id={}&days=3", c.poly), t).await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1, "{r:?}");
+    assert_error(&app.get("/api/appointments/availability?poly_id=1&days=99", t).await, 422, "The days field must be between 1 and 31.");
+
+    let r = app.get(&format!("/api/appointments/timeline?doctor_id={}&date={d1}", c.doctor), t).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let events = r.body.as_array().unwrap();
+    assert_eq!(events.len(), 2, "{r:?}");
+    let e = &events[0];
+    assert_eq!(e["id"], booked.to_string());
+    assert_eq!(e["title"], "Pasien 1");
+    assert_eq!((e["start"].as_str(), e["end"].as_str()), (Some(format!("{d1}T08:00:00").as_str()), Some(format!("{d1}T08:30:00").as_str())));
+    assert_eq!(e["resourceId"], c.doctor.to_string());
+    assert_eq!(e["status"], "BOOKED");
+    let week = app.get(&format!("/api/appointments/timeline?poly_id={}&date={}&view=week", c.poly, day(0)), t).await;
+    assert_eq!(week.body.as_array().unwrap().len(), 2, "{week:?}");
+    let empty = app.get(&format!("/api/appointments/timeline?poly_id={}&date={d2}", c.poly), t).await;
+    assert_eq!(empty.body, json!([]));
+    assert_error(&app.get("/api/appointments/timeline?view=month", t).await, 422, "The view field must be day or week.");
+}
+
 on_both_stores!(
     holidays_are_kept_per_date,
     templates_generate_schedules_once_and_skip_holidays,
     slots_are_booked_once_and_refusals_change_nothing,
     two_hundred_bookings_of_one_slot_give_exactly_one,
     holds_race_for_the_last_places_and_confirm_or_release,
+    booking_rules_refuse_with_the_seed_codes,
+    reschedule_cancel_and_check_in,
+    availability_and_the_fullcalendar_timeline,
 );
