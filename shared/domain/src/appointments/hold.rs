@@ -221,3 +221,120 @@ pub async fn release(deps: &Deps, tenant: &Tenant, actor: &Actor, id: &str) -> D
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use antrean_store::embedded::EmbeddedTable;
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::appointments::{calendar, lifecycle};
+    use crate::poly::Poly;
+    use crate::user::User;
+    use crate::Clock;
+
+    /// A clock the test moves: holds run out without anyone waiting.
+    struct TestClock(Mutex<DateTime<Utc>>);
+
+    impl Clock for TestClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    impl TestClock {
+        fn pass(&self, minutes: i64) {
+            *self.0.lock().unwrap() += chrono::Duration::minutes(minutes);
+        }
+    }
+
+    /// A clinic (Asia/Jakarta, the default) with Poli Umum and doctor 1, at 2030-01-09 08:00 clinic time.
+    async fn clinic() -> (tempfile::TempDir, Deps, Arc<TestClock>, Tenant, Actor) {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(TestClock(Mutex::new(Utc.with_ymd_and_hms(2030, 1, 9, 1, 0, 0).unwrap())));
+        let deps = Deps {
+            table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
+            clock: clock.clone(),
+            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
+        };
+        let tenant = Tenant::parse("klinik").unwrap();
+        let ts = "2030-01-01T00:00:00.000000Z";
+        deps.table.write(crate::role::seed_ops(&tenant, ts)).await.unwrap();
+        deps.table.write(crate::record::seed_ops(&tenant, vec![Poly { name: "Poli Umum".into() }], ts).unwrap()).await.unwrap();
+        let doctor = User {
+            name: "Harris".into(),
+            email: "harris@mail.com".into(),
+            email_verified_at: None,
+            poly_id: Some(1),
+            username: "harris".into(),
+            roles: vec![3],
+            role_since: vec![],
+        };
+        deps.table.write(crate::record::seed_ops(&tenant, vec![doctor], ts).unwrap()).await.unwrap();
+        (dir, deps, clock, tenant, Actor::system("test"))
+    }
+
+    fn visitor(n: usize) -> Value {
+        json!({"patient_name": format!("Pasien {n}"), "whatsapp_number": format!("0813{n:08}")})
+    }
+
+    fn with(mut body: Value, extra: Value) -> Value {
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+        body
+    }
+
+    async fn slots_of(deps: &Deps, t: &Tenant) -> calendar::ScheduleSlots {
+        let day = chrono::NaiveDate::from_ymd_opt(2030, 1, 10).unwrap();
+        let r = calendar::Range { poly_id: Some(1), doctor_id: None, from: day, to: day };
+        calendar::slots(deps, t, &r, chrono_tz::Asia::Jakarta).await.unwrap().remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_hold_that_ran_out_gives_its_place_back_by_itself() {
+        let (_dir, deps, clock, t, actor) = clinic().await;
+        let body = json!({"doctor_id": 1, "date": "2030-01-10", "start_time": "08:00", "end_time": "12:00", "quota": 1});
+        let s = crate::schedule::create(&deps, &t, &actor, &body).await.unwrap();
+        let hold = |n| with(visitor(n), json!({"schedule_id": s.id, "reserve_minutes": 5}));
+        let first = create(&deps, &t, &actor, &hold(1)).await.unwrap();
+        assert!(matches!(create(&deps, &t, &actor, &hold(2)).await, Err(DomainError::Unprocessable(m)) if m == crate::reservation::QUOTA_FULL));
+
+        // Within the window the place stays taken.
+        clock.pass(4);
+        assert_eq!(slots_of(&deps, &t).await.free, Some(0));
+        // Past the deadline it counts as free at once (the TTL sweep may come much later)…
+        clock.pass(2);
+        let view = slots_of(&deps, &t).await;
+        assert_eq!((view.free, view.booked), (Some(1), 0));
+        assert!(matches!(confirm(&deps, &t, &actor, &first.id).await, Err(DomainError::Unprocessable(m)) if m == EXPIRED));
+        // …and the next booking takes it, giving the hold back in the same write: never over quota.
+        let booked = appointment::book(&deps, &t, &actor, &with(visitor(3), json!({"schedule_id": s.id}))).await.unwrap();
+        assert_eq!(booked.data.status, appointment::BOOKED);
+        assert_eq!(crate::schedule::slot(&deps, &t, s.id).await.unwrap().booked, 1);
+        assert!(matches!(confirm(&deps, &t, &actor, &first.id).await, Err(DomainError::NotFound(_))));
+        assert!(matches!(create(&deps, &t, &actor, &hold(4)).await, Err(DomainError::Unprocessable(m)) if m == crate::reservation::QUOTA_FULL));
+    }
+
+    #[tokio::test]
+    async fn bookings_not_checked_in_become_no_shows_after_their_schedule() {
+        let (_dir, deps, clock, t, actor) = clinic().await;
+        let body = json!({"doctor_id": 1, "date": "2030-01-10", "start_time": "08:00", "end_time": "09:00", "slot_minutes": 30});
+        let s = crate::schedule::create(&deps, &t, &actor, &body).await.unwrap();
+        let a = appointment::book(&deps, &t, &actor, &with(visitor(1), json!({"schedule_id": s.id, "slot": "08:30"}))).await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2030, 1, 10).unwrap();
+        // 2030-01-10 08:45 in Jakarta: the schedule still runs.
+        clock.pass(24 * 60 + 45);
+        assert_eq!(lifecycle::mark_no_shows(&deps, &t, &actor, day).await.unwrap(), 0);
+        clock.pass(20);
+        assert_eq!(lifecycle::mark_no_shows(&deps, &t, &actor, day).await.unwrap(), 1);
+        assert_eq!(appointment::find(&deps, &t, a.id).await.unwrap().data.status, appointment::NO_SHOW);
+        assert_eq!(lifecycle::mark_no_shows(&deps, &t, &actor, day).await.unwrap(), 0, "once");
+        // The patient may book the poly again.
+        let next = json!({"doctor_id": 1, "date": "2030-01-11", "start_time": "08:00", "end_time": "09:00"});
+        let s2 = crate::schedule::create(&deps, &t, &actor, &next).await.unwrap();
+        appointment::book(&deps, &t, &actor, &with(visitor(1), json!({"schedule_id": s2.id}))).await.unwrap();
+    }
+}
