@@ -250,6 +250,11 @@ async fn slots_are_booked_once_and_refusals_change_nothing(store: Store) {
     assert_eq!(app.get(&format!("/api/appointments/slots?poly_id={}", c.poly), &asisten).await.status, 200);
     assert_error(&app.post("/api/appointments", &asisten, booking(sched, Some("09:00"), 5)).await, 403, "This action is unauthorized.");
     assert_error(&app.get(&format!("/api/appointments/slots?from={tomorrow}"), t).await, 422, "The poly id field is required when doctor id is not present.");
+
+    // Booked slots cannot be re-cut under their bookings.
+    let recut = json!({"doctor_id": c.doctor, "date": tomorrow, "start_time": "08:00", "end_time": "10:00", "quota": 10, "slot_minutes": 20});
+    assert_error(&app.put(&format!("/api/schedule/{sched}"), t, recut).await, 409, "The schedule has booked reservations; its time slots cannot be changed.");
+    assert_eq!(c.slots(&tomorrow, sched).await["slots"].as_array().unwrap().len(), 4);
 }
 
 async fn two_hundred_bookings_of_one_slot_give_exactly_one(store: Store) {
@@ -460,7 +465,23 @@ async fn availability_and_the_fullcalendar_timeline(store: Store) {
     assert_error(&app.get("/api/appointments/timeline?view=month", t).await, 422, "The view field must be day or week.");
 }
 
+/// Every appointment route is in the OpenAPI document the dev server serves.
+async fn the_routes_are_documented(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let r = app.client.get(format!("{}/api/openapi.json", app.base)).send().await.unwrap();
+    let doc: Value = r.json().await.unwrap();
+    for path in ["/api/appointments", "/api/appointments/{id}", "/api/appointments/holidays", "/api/appointments/holidays/{date}",
+        "/api/appointments/templates", "/api/appointments/templates/generate", "/api/appointments/templates/{id}/activate",
+        "/api/appointments/slots", "/api/appointments/holds", "/api/appointments/holds/{id}/confirm", "/api/appointments/{id}/reschedule",
+        "/api/appointments/{id}/cancel", "/api/appointments/{id}/check-in", "/api/appointments/rules/{poly_id}", "/api/appointments/availability",
+        "/api/appointments/timeline", "/api/appointments/no-shows"]
+    {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+}
+
 on_both_stores!(
+    the_routes_are_documented,
     holidays_are_kept_per_date,
     templates_generate_schedules_once_and_skip_holidays,
     slots_are_booked_once_and_refusals_change_nothing,

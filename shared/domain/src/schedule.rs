@@ -765,7 +765,7 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
             return Err(DomainError::Conflict(HAS_BOOKINGS_MOVE.into()));
         }
         // Booked slots are counted per start time: their cut cannot change under them.
-        let reslotted = (old.slot_minutes, old.slot_capacity, &old.start_time) != (data.slot_minutes, data.slot_capacity, &data.start_time);
+        let reslotted = (old.slot_minutes, old.slot_capacity, &old.start_time, &old.end_time) != (data.slot_minutes, data.slot_capacity, &data.start_time, &data.end_time);
         if reslotted && old.slot_minutes.is_some() && booked_now > 0 {
             return Err(DomainError::Conflict(HAS_BOOKINGS_SLOTS.into()));
         }
