@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use antrean_api::{ApiConfig, AppState, Group};
 use antrean_domain::report;
-use antrean_store::Table;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{Datelike, Duration as Days};
@@ -30,7 +29,7 @@ Run after antrean-seed-history on the same store (STORE, DATA_DIR, TABLE_NAME, D
 
 struct Bench {
     router: axum::Router,
-    counter: Arc<common::CountingTable>,
+    counter: Arc<common::Meter>,
     token: String,
 }
 
@@ -70,7 +69,8 @@ impl Bench {
             if status != StatusCode::OK {
                 return Err(format!("{status} {}", String::from_utf8_lossy(&bytes)));
             }
-            (items, requests) = self.counter.take();
+            let used = self.counter.take();
+            (items, requests) = (used.items_read, used.reads());
             size = bytes.len();
         }
         times.sort();
@@ -101,8 +101,10 @@ async fn main() {
     let tenant = args.tenant();
     let runs: usize = args.number("runs", 5).max(1);
     let (table, config) = common::open_table().await;
-    let counter = Arc::new(common::CountingTable::new(table));
-    let deps = common::deps(counter.clone());
+    let store_kind = table.kind();
+    let (table, counter) = common::Meter::wrap(table, Duration::ZERO);
+    let counter = Arc::new(counter);
+    let deps = common::deps(table);
     let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
     let to = args.date("to").unwrap_or_else(|| report::today(&deps, tz) - Days::days(1));
     let from = to - Days::days(365);
@@ -149,7 +151,7 @@ async fn main() {
         ("report user-activity (month)".into(), format!("/api/reports/user-activity?{month_range}&per_page=20")),
         ("export busy-hour (366 days)".into(), format!("/api/reports/busy-hour/export?{range}")),
     ];
-    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", counter.kind(), tenant.slug());
+    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", store_kind, tenant.slug());
     println!("{:<42} {:>10} {:>10} {:>11} {:>9} {:>9}", "request", "median", "worst", "items read", "requests", "bytes");
     for (name, path) in &requests {
         let m = match bench.measure(path, runs).await {
@@ -223,7 +225,8 @@ async fn main() {
     let path = format!("/api/reports/patient-visits/export?{range}");
     let (status, body, _) = bench.call("GET", &path, None, Some(&bench.token)).await;
     let elapsed = start.elapsed();
-    let (items, reqs) = counter.take();
+    let used = counter.take();
+    let (items, reqs) = (used.items_read, used.reads());
     let peak = peak_rss_mib(false).unwrap_or(0.0);
     if status != StatusCode::OK {
         println!("export patient-visits (366 days) failed: {status} {}", String::from_utf8_lossy(&body));

@@ -3,13 +3,13 @@
 //! wrapper that counts what is read.
 #![allow(dead_code)]
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use antrean_domain::auth::token::TokenKeys;
 use antrean_domain::{Deps, SystemClock, Tenant};
-use antrean_store::{Item, Key, Op, Page, Query, StoreError, Table};
-use async_trait::async_trait;
+use antrean_store::counted::{CountedTable, StoreCounters, StoreCounts};
+use antrean_store::Table;
 use chrono::NaiveDate;
 
 /// `--name value` pairs and bare `--flag`s.
@@ -70,46 +70,26 @@ pub fn deps(table: Arc<dyn Table>) -> Deps {
     Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) }
 }
 
-/// A table that counts what passes through it: items read (gets that found one, and every
-/// item a query page returned), requests, and items written.
-pub struct CountingTable {
-    inner: Arc<dyn Table>,
-    pub items_read: AtomicU64,
-    pub requests: AtomicU64,
-    pub ops_written: AtomicU64,
+/// The store requests a tool's calls made: a [`CountedTable`] and the counts last taken.
+pub struct Meter {
+    counters: Arc<StoreCounters>,
+    last: Mutex<StoreCounts>,
 }
 
-impl CountingTable {
-    pub fn new(inner: Arc<dyn Table>) -> CountingTable {
-        CountingTable { inner, items_read: AtomicU64::new(0), requests: AtomicU64::new(0), ops_written: AtomicU64::new(0) }
+impl Meter {
+    /// Wraps `inner` so that its requests are counted (and each waits `latency`).
+    pub fn wrap(inner: Arc<dyn Table>, latency: Duration) -> (Arc<dyn Table>, Meter) {
+        let counted = CountedTable::new(inner, latency);
+        let meter = Meter { counters: counted.counters(), last: Mutex::default() };
+        (Arc::new(counted), meter)
     }
-    /// (items read, read requests) since the last call.
-    pub fn take(&self) -> (u64, u64) {
-        (self.items_read.swap(0, Ordering::Relaxed), self.requests.swap(0, Ordering::Relaxed))
-    }
-}
 
-#[async_trait]
-impl Table for CountingTable {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let r = self.inner.get(key).await?;
-        if r.is_some() {
-            self.items_read.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(r)
-    }
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let page = self.inner.query(query).await?;
-        self.items_read.fetch_add(page.items.len() as u64, Ordering::Relaxed);
-        Ok(page)
-    }
-    async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
-        self.ops_written.fetch_add(ops.len() as u64, Ordering::Relaxed);
-        self.inner.write(ops).await
-    }
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
+    /// What was counted since the last call.
+    pub fn take(&self) -> StoreCounts {
+        let now = self.counters.snapshot();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let since = now.since(&last);
+        *last = now;
+        since
     }
 }

@@ -23,5 +23,6 @@ mod reservations;
 mod roles;
 mod schedules;
 mod status;
+mod store_budget;
 mod users;
 mod webhooks;

@@ -82,13 +82,8 @@ pub struct Polies {
 
 impl Polies {
     pub async fn load(deps: &Deps, tenant: &Tenant) -> DomainResult<Polies> {
-        let mut by_id = BTreeMap::new();
-        for trashed in [false, true] {
-            for p in record::list::<Poly>(deps, tenant, trashed).await? {
-                let p: Stored<Poly> = p;
-                by_id.insert(p.id, (p.data.name, !trashed));
-            }
-        }
+        let all: Vec<Stored<Poly>> = record::list_all::<Poly>(deps, tenant).await?;
+        let by_id = all.into_iter().map(|p| (p.id, (p.data.name.clone(), !p.is_trashed()))).collect();
         Ok(Polies { by_id })
     }
     pub fn name(&self, id: i64) -> String {

@@ -131,13 +131,7 @@ pub async fn rows(deps: &Deps, tenant: &Tenant, f: &Filters, tz: Tz) -> DomainRe
 
 /// The names of the clinic's users by id, for the export's title row.
 pub async fn user_names(deps: &Deps, tenant: &Tenant) -> DomainResult<BTreeMap<i64, String>> {
-    let mut out = BTreeMap::new();
-    for trashed in [false, true] {
-        for u in crate::record::list::<crate::user::User>(deps, tenant, trashed).await? {
-            out.insert(u.id, u.data.name.clone());
-        }
-    }
-    Ok(out)
+    Ok(crate::record::list_all::<crate::user::User>(deps, tenant).await?.into_iter().map(|u| (u.id, u.data.name)).collect())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnConsumedCapacity, ScalarAttributeType, TimeToLiveSpecification,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnConsumedCapacity, ScalarAttributeType, TimeToLiveSpecification,
     TransactWriteItem, Update as DynUpdate,
 };
 use aws_sdk_dynamodb::Client;
@@ -433,6 +433,14 @@ impl Expr {
         clauses.join(" ")
     }
 
+    /// A ProjectionExpression for `only` plus the key attributes (so cursors still work).
+    fn projection(&mut self, only: Option<&[String]>) -> Option<String> {
+        let only = only?;
+        let mut names: Vec<&str> = KEY_ATTRIBUTES.to_vec();
+        names.extend(only.iter().map(String::as_str).filter(|n| !KEY_ATTRIBUTES.contains(n)));
+        Some(names.into_iter().map(|n| self.name(n)).collect::<Vec<_>>().join(", "))
+    }
+
     fn names(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
@@ -601,6 +609,51 @@ impl DynamoTable {
     }
 }
 
+/// How often a batch read asks again for the keys DynamoDB left unprocessed (it does so under
+/// throttling or past 16 MB an answer), with a doubling, jittered pause between.
+const UNPROCESSED_ATTEMPTS: u32 = 10;
+/// How many BatchGetItem calls of one `get_many` are in flight at once.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+impl DynamoTable {
+    /// One BatchGetItem of at most 100 distinct keys, asking again for unprocessed keys.
+    async fn batch_get(&self, keys: &[Key], only: Option<&[String]>) -> Result<Vec<Item>, StoreError> {
+        let mut e = Expr::default();
+        let projection = e.projection(only);
+        let mut pending: Vec<HashMap<String, AttributeValue>> = keys.iter().map(key_map).collect();
+        let mut found = Vec::with_capacity(keys.len());
+        for attempt in 0..UNPROCESSED_ATTEMPTS {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .set_projection_expression(projection.clone())
+                .set_expression_attribute_names(e.names())
+                .build()
+                .map_err(unavailable)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .inspect_err(|_| self.capacity.failed())
+                .map_err(sdk_error)?;
+            self.capacity.count(Used::Read, Some(out.consumed_capacity()));
+            if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                found.extend(items.iter().map(to_item));
+            }
+            match out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                Some(left) if !left.keys().is_empty() => pending = left.keys().to_vec(),
+                _ => return Ok(found),
+            }
+            let pause = 20u64 << attempt.min(6);
+            tokio::time::sleep(std::time::Duration::from_millis(pause + rand::random::<u64>() % pause)).await;
+        }
+        Err(StoreError::Unavailable(format!("DynamoDB left {} keys unprocessed after {UNPROCESSED_ATTEMPTS} tries", pending.len())))
+    }
+}
+
 /// Throttling is worth a retry; a request DynamoDB calls malformed is `Invalid`, as the
 /// embedded store calls it; everything else is an outage the caller reports.
 fn sdk_error<E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata, R: std::fmt::Debug>(
@@ -669,6 +722,7 @@ impl Table for DynamoTable {
                 expr += &format!(" AND {n} BETWEEN {a} AND {b}");
             }
         }
+        let projection = e.projection(q.only.as_deref());
         let mut start = match &q.cursor {
             Some(c) => Some(
                 cursor::decode(c)?
@@ -689,6 +743,7 @@ impl Table for DynamoTable {
                 .table_name(&self.table)
                 .set_index_name(q.index.name().map(str::to_string))
                 .key_condition_expression(expr.clone())
+                .set_projection_expression(projection.clone())
                 .set_expression_attribute_names(e.names())
                 .set_expression_attribute_values(e.values())
                 .scan_index_forward(q.ascending)
@@ -709,6 +764,24 @@ impl Table for DynamoTable {
                 last => return Ok(Page { items, cursor: last.map(|k| cursor::encode(&sorted(&k))) }),
             }
         }
+    }
+
+    async fn get_many(&self, keys: &[Key], only: Option<&[String]>) -> Result<Vec<Option<Item>>, StoreError> {
+        use futures::{StreamExt, TryStreamExt};
+        // BatchGetItem refuses a key twice in one call: ask each once, answer each as asked.
+        let distinct: Vec<Key> = keys.iter().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let calls: Vec<_> = distinct.chunks(MAX_BATCH_KEYS).map(|chunk| self.batch_get(chunk, only)).collect();
+        let found: Vec<Vec<Item>> = futures::stream::iter(calls)
+            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        let mut by_key: HashMap<Key, Item> = HashMap::with_capacity(distinct.len());
+        for item in found.into_iter().flatten() {
+            if let Some(k) = Key::of(&item) {
+                by_key.insert(k, item);
+            }
+        }
+        Ok(keys.iter().map(|k| by_key.get(k).cloned()).collect())
     }
 
     async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {

@@ -222,11 +222,33 @@ fn run_query(conn: &Connection, q: &Query) -> Result<Page, StoreError> {
         if q.index != Index::Table {
             key.insert(sk_col.into(), Value::String(row.get(3).map_err(unavailable)?));
         }
-        items.push(parse_body(&body)?);
+        items.push(project(parse_body(&body)?, q.only.as_deref()));
         last_key = Some(key);
     }
     let cursor = if more { last_key.as_ref().map(cursor::encode) } else { None };
     Ok(Page { items, cursor })
+}
+
+/// Keys per statement of a batch read: two bound values each, well inside SQLite's limit.
+const KEYS_PER_STATEMENT: usize = 400;
+
+/// Many items by key: one statement per 400 distinct keys, answered in the order asked.
+fn run_get_many(conn: &Connection, keys: &[Key], only: Option<&[String]>) -> Result<Vec<Option<Item>>, StoreError> {
+    let distinct: Vec<&Key> = keys.iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut found: std::collections::HashMap<(String, String), Item> = std::collections::HashMap::with_capacity(distinct.len());
+    for chunk in distinct.chunks(KEYS_PER_STATEMENT) {
+        let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!("SELECT pk, sk, body FROM items WHERE (pk, sk) IN (VALUES {rows})");
+        let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+        let args = chunk.iter().flat_map(|k| [k.pk.as_str(), k.sk.as_str()]);
+        let mut rows = stmt.query(params_from_iter(args)).map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let (pk, sk, body): (String, String, String) =
+                (row.get(0).map_err(unavailable)?, row.get(1).map_err(unavailable)?, row.get(2).map_err(unavailable)?);
+            found.insert((pk, sk), project(parse_body(&body)?, only));
+        }
+    }
+    Ok(keys.iter().map(|k| found.get(&(k.pk.clone(), k.sk.clone())).cloned()).collect())
 }
 
 fn run_write(conn: &mut Connection, ops: &[Op], keys: &[Key]) -> Result<(), StoreError> {
@@ -270,6 +292,15 @@ impl Table for EmbeddedTable {
         let reader = self.reader();
         let query = query.clone();
         blocking(move || run_query(&*reader.lock().map_err(unavailable)?, &query)).await
+    }
+
+    async fn get_many(&self, keys: &[Key], only: Option<&[String]>) -> Result<Vec<Option<Item>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reader = self.reader();
+        let (keys, only) = (keys.to_vec(), only.map(<[String]>::to_vec));
+        blocking(move || run_get_many(&*reader.lock().map_err(unavailable)?, &keys, only.as_deref())).await
     }
 
     async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {

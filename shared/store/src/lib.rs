@@ -1,5 +1,6 @@
 //! Storage for the clinic queue: the table port and its two adapters.
 pub mod port;
+pub mod counted;
 #[cfg(any(feature = "embedded", feature = "dynamodb"))]
 mod cursor;
 #[cfg(feature = "embedded")]

@@ -101,11 +101,13 @@ pub struct Query {
     pub cursor: Option<String>,
     /// Newest-last order when true (ascending sort key).
     pub ascending: bool,
+    /// Only these attributes (and the key attributes) come back: DynamoDB's projection.
+    pub only: Option<Vec<String>>,
 }
 
 impl Query {
     pub fn partition(pk: impl Into<String>) -> Self {
-        Query { index: Index::Table, pk: pk.into(), sk: SortKey::Any, limit: None, cursor: None, ascending: true }
+        Query { index: Index::Table, pk: pk.into(), sk: SortKey::Any, limit: None, cursor: None, ascending: true, only: None }
     }
     pub fn on(mut self, index: Index) -> Self {
         self.index = index;
@@ -127,6 +129,32 @@ impl Query {
         self.ascending = false;
         self
     }
+    /// Asks for only these attributes (the key attributes always come back).
+    pub fn only(mut self, attributes: &[&str]) -> Self {
+        self.only = Some(attributes.iter().map(|a| a.to_string()).collect());
+        self
+    }
+}
+
+/// The most keys one DynamoDB BatchGetItem call takes.
+pub const MAX_BATCH_KEYS: usize = 100;
+
+/// The attributes every projection keeps: the base key and both indexes' keys, so that a
+/// projected item still names itself and a cursor can be built from it.
+pub const KEY_ATTRIBUTES: [&str; 6] = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"];
+
+/// The item cut down to `only` (and its key attributes); the whole item when `only` is `None`.
+pub fn project(item: Item, only: Option<&[String]>) -> Item {
+    match only {
+        None => item,
+        Some(names) => item.into_iter().filter(|(k, _)| KEY_ATTRIBUTES.contains(&k.as_str()) || names.iter().any(|n| n == k)).collect(),
+    }
+}
+
+/// How many BatchGetItem calls `keys` cost: distinct keys, 100 a call.
+pub fn batch_calls(keys: &[Key]) -> usize {
+    let distinct: std::collections::BTreeSet<&Key> = keys.iter().collect();
+    distinct.len().div_ceil(MAX_BATCH_KEYS)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -373,6 +401,10 @@ impl StoreError {
 pub trait Table: Send + Sync {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+    /// Many items by key in as few calls as the store allows (DynamoDB: BatchGetItem, 100 keys
+    /// a call). The answer has one entry per key, in the order asked (a key asked twice is
+    /// answered twice); `None` where no item has that key. `only` projects as `Query::only`.
+    async fn get_many(&self, keys: &[Key], only: Option<&[String]>) -> Result<Vec<Option<Item>>, StoreError>;
     /// All operations take effect together or none does.
     async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError>;
     /// A short name for logs and benchmarks ("embedded", "dynamodb").
@@ -382,6 +414,11 @@ pub trait Table: Send + Sync {
 /// True when the item carries a TTL at or before `now` (epoch seconds).
 pub fn is_expired(item: &Item, now: i64) -> bool {
     item.get(TTL_ATTRIBUTE).and_then(Value::as_i64).is_some_and(|t| t <= now)
+}
+
+/// `get_many` of every attribute: the common case.
+pub async fn get_all(table: &dyn Table, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+    table.get_many(keys, None).await
 }
 
 /// Reads every page of a query. For partitions known to stay small (master data of one clinic).

@@ -118,36 +118,54 @@ impl Places {
     }
 }
 
-/// One schedule's places: the record, its booked count, its slots' counts and its holds.
-pub async fn places(deps: &Deps, tenant: &Tenant, schedule_id: i64, now: DateTime<Utc>) -> DomainResult<Places> {
-    let q = Query::partition(tenant.partition(&format!("SLOT_TAKEN#{}", id_key(schedule_id))));
-    let (sched, counts, holds) = futures::future::try_join3(
-        schedule::slot(deps, tenant, schedule_id),
-        async { Ok::<_, DomainError>(antrean_store::query_all(deps.table.as_ref(), q).await?) },
-        hold::of_schedule(deps, tenant, schedule_id),
+fn counts_query(tenant: &Tenant, schedule_id: i64) -> Query {
+    Query::partition(tenant.partition(&format!("SLOT_TAKEN#{}", id_key(schedule_id))))
+}
+
+/// The slot counts and the holds of a schedule already read: two Queries side by side.
+async fn with_counts(deps: &Deps, tenant: &Tenant, sched: schedule::Slot, now: DateTime<Utc>) -> DomainResult<Places> {
+    let id = sched.schedule.id;
+    let (counts, holds) = futures::future::try_join(
+        async { Ok::<_, DomainError>(antrean_store::query_all(deps.table.as_ref(), counts_query(tenant, id)).await?) },
+        hold::of_schedule(deps, tenant, id),
     )
     .await?;
+    Ok(assemble(sched, &counts, holds, now))
+}
+
+fn assemble(sched: schedule::Slot, counts: &[antrean_store::Item], holds: Vec<HoldRef>, now: DateTime<Utc>) -> Places {
     let taken = counts
         .iter()
         .filter_map(|i| Some((i.get("sk")?.as_str()?.to_string(), i.get(TAKEN).and_then(Value::as_i64).unwrap_or(0))))
         .collect();
     let expired = holds.into_iter().filter(|h| h.deadline_ms <= now.timestamp_millis()).collect();
-    Ok(Places { schedule: sched, taken, expired })
+    Places { schedule: sched, taken, expired }
+}
+
+/// One schedule's places: the record with its booked count (one batch read), its slots'
+/// counts and its holds, all three side by side.
+pub async fn places(deps: &Deps, tenant: &Tenant, schedule_id: i64, now: DateTime<Utc>) -> DomainResult<Places> {
+    let (sched, counts, holds) = futures::future::try_join3(
+        schedule::slot(deps, tenant, schedule_id),
+        async { Ok::<_, DomainError>(antrean_store::query_all(deps.table.as_ref(), counts_query(tenant, schedule_id)).await?) },
+        hold::of_schedule(deps, tenant, schedule_id),
+    )
+    .await?;
+    Ok(assemble(sched, &counts, holds, now))
 }
 
 /// Several schedules' places, in the order asked; ones deleted meanwhile are left out. The
-/// one place that reads N schedules by key (to become a batch get).
+/// records and booked counts come in one batch read, then each schedule's two Queries.
 pub async fn many_places(deps: &Deps, tenant: &Tenant, ids: &[i64], now: DateTime<Utc>) -> DomainResult<Vec<Places>> {
-    let reads = futures::future::join_all(ids.iter().map(|id| places(deps, tenant, *id, now))).await;
-    let mut out = Vec::new();
-    for r in reads {
-        match r {
-            Ok(p) => out.push(p),
-            Err(DomainError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+    let keys: Vec<Key> = ids.iter().flat_map(|id| schedule::slot_keys(tenant, *id)).collect();
+    let mut items = if keys.is_empty() { Vec::new() } else { deps.table.get_many(&keys, None).await? }.into_iter();
+    let mut live = Vec::new();
+    while let Some(record) = items.next() {
+        if let Some(s) = schedule::slot_from(record, items.next().flatten())? {
+            live.push(s);
         }
     }
-    Ok(out)
+    futures::future::try_join_all(live.into_iter().map(|s| with_counts(deps, tenant, s, now))).await
 }
 
 /// Where a booking or a hold wants to sit.
