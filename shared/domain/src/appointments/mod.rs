@@ -23,6 +23,8 @@ pub mod lifecycle;
 pub mod rules;
 pub mod slot;
 pub mod template;
+#[cfg(test)]
+mod testing;
 pub mod visitor;
 
 pub(crate) use crate::reservation::item_with;

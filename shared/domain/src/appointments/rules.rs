@@ -228,3 +228,35 @@ pub async fn set(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, body
     deps.table.write(vec![Op::put(item), audit::entry(tenant, actor, Action::Update, "BOOKING_RULES", poly_id, now)]).await?;
     Ok(rules)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appointments::appointment;
+    use crate::appointments::testing::{clinic, visitor, with};
+
+    #[test]
+    fn ages_count_whole_years_on_the_day() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(category(d("2016-01-10"), d("2030-01-10")), "CHILD");
+        assert_eq!(category(d("2015-01-10"), d("2030-01-10")), "TEEN", "15 on the day");
+        assert_eq!(category(d("2012-01-11"), d("2030-01-10")), "TEEN", "17 until tomorrow");
+        assert_eq!(category(d("2012-01-10"), d("2030-01-10")), "ADULT");
+    }
+
+    #[tokio::test]
+    async fn booking_closes_the_set_time_before_the_slot() {
+        let (_dir, deps, clock, t, actor) = clinic().await;
+        set(&deps, &t, &actor, 1, &json!({"closes_minutes_before": 60})).await.unwrap();
+        let body = json!({"doctor_id": 1, "date": "2030-01-10", "start_time": "08:00", "end_time": "10:00", "slot_minutes": 30});
+        let s = crate::schedule::create(&deps, &t, &actor, &body).await.unwrap();
+        // 2030-01-10 07:15 in Jakarta: 08:00 closed at 07:00, 08:30 is open until 07:30.
+        clock.pass(24 * 60 - 45);
+        let at = |n, slot: &str| with(visitor(n), json!({"schedule_id": s.id, "slot": slot}));
+        match appointment::book(&deps, &t, &actor, &at(1, "08:00")).await {
+            Err(DomainError::Unprocessable(m)) => assert_eq!(m, "Booking for this time closed 60 minutes before it starts."),
+            other => panic!("{other:?}"),
+        }
+        appointment::book(&deps, &t, &actor, &at(1, "08:30")).await.unwrap();
+    }
+}
