@@ -67,6 +67,28 @@ pub fn reclaim_ops(tenant: &Tenant, h: &HoldRef) -> Vec<Op> {
     vec![Op::delete_if(key(tenant, h.schedule_id, &h.uuid), Condition::equals("deadline_ms", h.deadline_ms))]
 }
 
+/// Gives back the places of the holds on a date's schedules that ran out: one write per
+/// hold (delete it while it is still there, both counts - 1). The sweep runs this, because
+/// walk-in reservations count places without looking at holds. Returns how many it gave back.
+pub async fn reclaim_expired(deps: &Deps, tenant: &Tenant, date: chrono::NaiveDate) -> DomainResult<usize> {
+    let now_ms = deps.clock.now().timestamp_millis();
+    let filter = crate::schedule::ListFilter { doctor_id: None, period: crate::schedule::Period::Day(date) };
+    let mut given = 0;
+    for s in crate::schedule::list(deps, tenant, &filter).await? {
+        for h in of_schedule(deps, tenant, s.id).await?.into_iter().filter(|h| h.deadline_ms <= now_ms) {
+            let mut ops = reclaim_ops(tenant, &h);
+            ops.extend(slot::release_ops(tenant, s.id, h.slot.as_deref()));
+            // A lost race means a booking reclaimed it first.
+            match deps.table.write(ops).await {
+                Ok(()) => given += 1,
+                Err(e) if super::lost(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(given)
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Held {
     pub id: String,
@@ -257,6 +279,26 @@ mod tests {
         assert_eq!(crate::schedule::slot(&deps, &t, s.id).await.unwrap().booked, 1);
         assert!(matches!(confirm(&deps, &t, &actor, &first.id).await, Err(DomainError::NotFound(_))));
         assert!(matches!(create(&deps, &t, &actor, &hold(4)).await, Err(DomainError::Unprocessable(m)) if m == crate::reservation::QUOTA_FULL));
+    }
+
+    /// Walk-ins count places without looking at holds: the sweep gives run-out holds back.
+    #[tokio::test]
+    async fn the_sweep_gives_run_out_holds_back() {
+        let (_dir, deps, clock, t, actor) = clinic().await;
+        let body = json!({"doctor_id": 1, "date": "2030-01-10", "start_time": "08:00", "end_time": "12:00", "quota": 2, "slot_minutes": 60});
+        let s = crate::schedule::create(&deps, &t, &actor, &body).await.unwrap();
+        let hold = |n, minutes| with(visitor(n), json!({"schedule_id": s.id, "slot": "09:00", "reserve_minutes": minutes}));
+        create(&deps, &t, &actor, &hold(1, 5)).await.unwrap();
+        create(&deps, &t, &actor, &hold(2, 30)).await.unwrap_err();
+        create(&deps, &t, &actor, &with(visitor(2), json!({"schedule_id": s.id, "slot": "10:00", "reserve_minutes": 30}))).await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2030, 1, 10).unwrap();
+        assert_eq!(reclaim_expired(&deps, &t, day).await.unwrap(), 0, "nothing ran out yet");
+        clock.pass(10);
+        assert_eq!(reclaim_expired(&deps, &t, day).await.unwrap(), 1);
+        assert_eq!(reclaim_expired(&deps, &t, day).await.unwrap(), 0, "given back once");
+        assert_eq!(crate::schedule::slot(&deps, &t, s.id).await.unwrap().booked, 1, "the live hold stays");
+        let view = slots_of(&deps, &t).await;
+        assert_eq!(view.slots.iter().map(|v| v.taken).collect::<Vec<_>>(), [0, 0, 1, 0]);
     }
 
     #[tokio::test]

@@ -230,7 +230,8 @@ pub async fn mark_no_shows(deps: &Deps, tenant: &Tenant, actor: &Actor, date: Na
 
 
 /// The scheduled no-show run: in every clinic, yesterday's and today's (clinic time)
-/// appointments still booked after their schedule ended. Safe to overlap: each mark is
+/// appointments still booked after their schedule ended; and today's and tomorrow's holds
+/// that ran out give their places back. Safe to overlap: each mark is
 /// conditioned on the version read. Returns how many it marked.
 pub async fn sweep_no_shows(deps: &Deps) -> DomainResult<usize> {
     let actor = Actor::system("no-show sweep");
@@ -249,6 +250,12 @@ pub async fn sweep_no_shows(deps: &Deps) -> DomainResult<usize> {
                 Ok(n) => marked += n,
                 // One clinic's trouble does not hold up the others; the next run tries again.
                 Err(e) => tracing::warn!(clinic = tenant.slug(), error = %e, "no-show sweep failed for a day"),
+            }
+        }
+        // Today's and tomorrow's run-out holds, for the walk-ins that do not look at holds.
+        for day in [today, today + chrono::Duration::days(1)] {
+            if let Err(e) = super::hold::reclaim_expired(deps, &tenant, day).await {
+                tracing::warn!(clinic = tenant.slug(), error = %e, "giving back run-out holds failed for a day");
             }
         }
     }
