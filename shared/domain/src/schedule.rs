@@ -159,7 +159,13 @@ pub async fn slot(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Slot> {
 
 /// The ids of a poly's schedules on a date, from the day index (one Query).
 pub async fn ids_on_day(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<Vec<i64>> {
-    Ok(on_date(deps, tenant, &date_string(date)).await?.into_iter().filter(|s| s.data.poly_id == poly_id).map(|s| s.id).collect())
+    let date = date_string(date);
+    let year: i32 = date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    // Only the two attributes this needs come back (the index items copy the whole schedule).
+    let q = Query::partition(year_partition(tenant, year)).sort(SortKey::BeginsWith(format!("{date}#"))).only(&["id", "poly_id"]);
+    let items = antrean_store::query_all(deps.table.as_ref(), q).await?;
+    let n = |i: &Item, k: &str| i.get(k).and_then(Value::as_i64);
+    Ok(items.iter().filter(|i| n(i, "poly_id") == Some(poly_id)).filter_map(|i| n(i, "id")).collect())
 }
 
 /// The live slots of a poly among the batch answers for `ids` (two items each, as

@@ -33,7 +33,7 @@ async fn candidates(deps: &Deps, tenant: &Tenant, f: &ListFilters) -> DomainResu
     let mut ids: Vec<i64> = if let Some(needle) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let patients = patient::search_ids(deps, tenant, needle).await?;
         let queries = patients.iter().map(|p| {
-            let q = Query::partition(tenant.partition(&format!("PATIENT_RESERVATION#{}", id_key(*p)))).sort(SortKey::Any);
+            let q = Query::partition(tenant.partition(&format!("PATIENT_RESERVATION#{}", id_key(*p)))).sort(SortKey::Any).only(&["id", "poly_id", "date"]);
             antrean_store::query_all(deps.table.as_ref(), q)
         });
         let mut ids = Vec::new();
