@@ -179,6 +179,13 @@ async fn templates_generate_schedules_once_and_skip_holidays(store: Store) {
     assert_eq!(r.body["data"]["active"], false, "{r:?}");
     let list = app.get(&format!("/api/appointments/templates?doctor_id={}", c.doctor), t).await;
     assert_eq!(list.body["data"].as_array().unwrap().len(), 3, "{list:?}");
+    // An update replaces the hours and keeps the active flag when the body leaves it out.
+    let r = app.put(&format!("/api/appointments/templates/{afternoon}"), t, json!({"doctor_id": c.doctor, "weekday": "Minggu", "start_time": "14:00", "end_time": "16:00"})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!((r.body["data"]["weekday"].as_i64(), r.body["data"]["day"].as_str(), r.body["data"]["active"].as_bool()), (Some(7), Some("Minggu"), Some(false)));
+    assert_eq!(app.delete(&format!("/api/appointments/templates/{afternoon}"), t).await.status, 200);
+    assert_error(&app.get(&format!("/api/appointments/templates/{afternoon}"), t).await, 404, "Schedule template not found");
+    c.template(json!({"doctor_id": c.doctor, "weekday": weekday(7), "start_time": "16:00", "end_time": "17:00", "active": false})).await;
 
     // Bad input names every problem and changes nothing.
     let bad = app.post("/api/appointments/templates", t, json!({"doctor_id": 999, "weekday": 9, "start_time": "10:00", "end_time": "09:00", "slot_minutes": 2})).await;
@@ -401,6 +408,11 @@ async fn reschedule_cancel_and_check_in(store: Store) {
     let r = app.patch(&format!("/api/appointments/{id}/reschedule"), t, json!({"schedule_id": later, "slot": "08:00"})).await;
     assert_error(&r, 422, "This appointment has been rescheduled 1 times, the most the clinic allows.");
 
+    // Reception books and moves appointments; an assistant nurse cannot.
+    let asisten = staff_token(app, t, "asisten", json!([5])).await;
+    let r = app.patch(&format!("/api/appointments/{id}/reschedule"), &asisten, json!({"schedule_id": sched, "slot": "08:30"})).await;
+    assert_error(&r, 403, "This action is unauthorized.");
+    assert_error(&app.patch(&format!("/api/appointments/{id}/cancel"), &asisten, json!({"reason": "x"})).await, 403, "This action is unauthorized.");
     // Cancel needs a reason, gives the place back and lets the patient book again.
     assert_error(&app.patch(&format!("/api/appointments/{other}/cancel"), t, json!({})).await, 422, "The reason field is required.");
     let r = app.patch(&format!("/api/appointments/{other}/cancel"), t, json!({"reason": "Pasien berhalangan"})).await;
