@@ -96,7 +96,8 @@ async fn select(State(s): State<AppState>, caller: Caller, url: RequestUrl, Quer
 async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::ReservationsCreate)?;
     let made = reservation::create(&s.deps, &caller.tenant, &caller.actor, &body).await?;
-    s.live.changed(&s.deps, &caller.tenant, made.reservation.data.visit_date()).await;
+    // No board push: a board shows the numbers called, and a new number has not been called.
+    // (A push would cost every open board a message and the clinic a snapshot's reads.)
     let p = &made.patient;
     let r = &made.reservation;
     // The create response lists fields in the order Laravel's `create()` returns them.
