@@ -103,6 +103,7 @@ async fn main() {
     let runs: usize = args.number("runs", 5).max(1);
     let (table, config) = common::open_table().await;
     let (table, counter) = common::Meter::wrap(table, Duration::ZERO);
+    let store_kind = table.kind();
     let counter = Arc::new(counter);
     let deps = common::deps(table);
     let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
@@ -151,7 +152,7 @@ async fn main() {
         ("report user-activity (month)".into(), format!("/api/reports/user-activity?{month_range}&per_page=20")),
         ("export busy-hour (366 days)".into(), format!("/api/reports/busy-hour/export?{range}")),
     ];
-    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", counter.kind(), tenant.slug());
+    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", store_kind, tenant.slug());
     println!("{:<42} {:>10} {:>10} {:>11} {:>9} {:>9}", "request", "median", "worst", "items read", "requests", "bytes");
     for (name, path) in &requests {
         let m = match bench.measure(path, runs).await {
