@@ -66,6 +66,10 @@ async fn the_workflow_answers_as_the_seed_shows(store: Store) {
     let current = app.get(&format!("/api/queue/current?poly_id={}&date={}", desk.poly, desk.today), t).await;
     assert_eq!(current.body["queue_number_anamnesa"], Value::Null);
     assert_eq!(current.body["queue_number_with_doctor"], 1);
+    // The seed spells the URL `/api/queue/currnet`; a client written from it gets the same answer.
+    let seed_spelling = app.get(&format!("/api/queue/currnet?poly_id={}&date={}", desk.poly, desk.today), t).await;
+    assert_eq!(seed_spelling.status, 200, "{seed_spelling:?}");
+    assert_eq!(seed_spelling.body, current.body);
 
     let r = patch("done").await;
     assert_eq!(r.status, 200, "{r:?}");
