@@ -91,8 +91,11 @@ pub fn parse_list(names: &[String]) -> Result<Vec<Permission>, Vec<String>> {
     }
 }
 
-/// What an API key for n8n gets when its creator names nothing: read what reminders need.
+/// What an API key for n8n gets when its creator names nothing: read what the workflows in
+/// `infra/n8n/` read (polies and statuses name what a reminder is about).
 pub const N8N_DEFAULT: &[Permission] = &[
+    Permission::PolyView,
+    Permission::StatusView,
     Permission::PatientsView,
     Permission::SchedulesView,
     Permission::ReservationsView,
