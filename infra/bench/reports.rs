@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use antrean_api::{ApiConfig, AppState, Group};
 use antrean_domain::report;
-use antrean_store::Table;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{Datelike, Duration as Days};
