@@ -22,5 +22,6 @@ mod reservations;
 mod roles;
 mod schedules;
 mod status;
+mod tickets;
 mod users;
 mod webhooks;

@@ -39,18 +39,20 @@ pub struct Limits {
     pub public_per_minute: u32,
     /// Requests per API key.
     pub api_key_per_minute: u32,
+    /// Ticket look-ups (page and socket) per client address and clinic, on top of the public limit.
+    pub ticket_per_minute: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { login_per_minute: 20, public_per_minute: 120, api_key_per_minute: 600 }
+        Limits { login_per_minute: 20, public_per_minute: 120, api_key_per_minute: 600, ticket_per_minute: 30 }
     }
 }
 
 impl Limits {
     /// No limits at all.
     pub fn off() -> Self {
-        Limits { login_per_minute: 0, public_per_minute: 0, api_key_per_minute: 0 }
+        Limits { login_per_minute: 0, public_per_minute: 0, api_key_per_minute: 0, ticket_per_minute: 0 }
     }
 
     /// `RATE_LOGIN_PER_MINUTE`, `RATE_PUBLIC_PER_MINUTE`, `RATE_API_KEY_PER_MINUTE`; unset keeps
@@ -67,11 +69,12 @@ impl Limits {
             login_per_minute: read("RATE_LOGIN_PER_MINUTE", d.login_per_minute)?,
             public_per_minute: read("RATE_PUBLIC_PER_MINUTE", d.public_per_minute)?,
             api_key_per_minute: read("RATE_API_KEY_PER_MINUTE", d.api_key_per_minute)?,
+            ticket_per_minute: read("RATE_TICKET_PER_MINUTE", d.ticket_per_minute)?,
         })
     }
 }
 
-fn default_tenant() -> Tenant {
+pub fn default_tenant() -> Tenant {
     Tenant::parse("default").expect("a valid slug")
 }
 
@@ -91,6 +94,17 @@ pub async fn per_api_key(state: &AppState, principal: &Principal) -> Result<(), 
         Credential::ApiKey { id } => count(state, &principal.tenant, "apikey", &id.to_string(), state.config.limits.api_key_per_minute).await,
         Credential::Session { .. } => Ok(()),
     }
+}
+
+/// Per client address within the clinic a ticket code names (the ticket page and its socket),
+/// so guessing codes is slow and one clinic's patients cannot use up another's allowance.
+pub async fn per_ticket_lookup(state: &AppState, tenant: &Tenant, address: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+    let limit = state.config.limits.ticket_per_minute;
+    if limit == 0 {
+        return Ok(());
+    }
+    let address = address.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
+    count(state, tenant, "ticket", &address, limit).await
 }
 
 /// The `clinic` field of a login body, which the login handler reads again later.

@@ -28,6 +28,7 @@ pub mod rollup;
 pub mod schedule;
 pub mod status;
 pub mod tenant;
+pub mod ticket;
 pub mod user;
 pub mod validate;
 pub mod webhook;

@@ -243,7 +243,11 @@ pub fn parse_poly_day(body: &Value) -> DomainResult<(i64, NaiveDate)> {
 /// The numbers now at anamnesa and with the doctor for one poly and day (seed
 /// `GET /api/queue/current`): the most recently called of each, `None` when nobody is there.
 pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
-    let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
+    Ok(current_of(&day_entries(deps, tenant, date, Some(poly_id)).await?))
+}
+
+/// The numbers now at anamnesa and with the doctor among one poly's day entries.
+pub fn current_of(entries: &[reservation::DayEntry]) -> (Option<i64>, Option<i64>) {
     let latest = |code: &str| {
         entries
             .iter()
@@ -251,7 +255,7 @@ pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate
             .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number))
             .map(|e| e.queue_number)
     };
-    Ok((latest(ANAMNESA), latest(WITH_DOCTOR)))
+    (latest(ANAMNESA), latest(WITH_DOCTOR))
 }
 
 /// What call-next did.
@@ -390,6 +394,7 @@ mod tests {
                 call_time: None,
                 number_of_calls: 0,
                 notification_status: false,
+                ticket_code: None,
                 queue_updated_at: stamp(t0),
                 registered_at: Some(stamp(t0)),
                 anamnesa_at: None,

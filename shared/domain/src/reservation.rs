@@ -85,6 +85,9 @@ pub struct Reservation {
     pub number_of_calls: i64,
     #[serde(default)]
     pub notification_status: bool,
+    /// The patient's ticket code (`ticket`); none on reservations made before tickets existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_code: Option<String>,
     /// When the queue entry last changed.
     pub queue_updated_at: String,
     /// Stage timestamps (seed format, UTC): what waiting times and reports are computed from.
@@ -234,10 +237,10 @@ pub async fn read(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<(Stored
     }
 }
 
-/// Several reservations by id, read in parallel, in the order asked; missing ones left out.
+/// Several reservations by id (one batch read), in the order asked; missing ones left out.
 pub async fn many(deps: &Deps, tenant: &Tenant, ids: &[i64]) -> DomainResult<Vec<Stored<Reservation>>> {
     let keys: Vec<Key> = ids.iter().map(|id| key(tenant, *id)).collect();
-    let items = futures::future::try_join_all(keys.iter().map(|k| deps.table.get(k))).await?;
+    let items = antrean_store::get_all(deps.table.as_ref(), &keys).await?;
     let mut out = Vec::with_capacity(items.len());
     for item in items.into_iter().flatten() {
         out.push(decode(item)?.0);
@@ -462,6 +465,7 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
                 p
             }
         };
+        let ticket = crate::ticket::TicketCode::generate(tenant);
         let reservation = Stored {
             id,
             data: Reservation {
@@ -477,6 +481,7 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
                 call_time: None,
                 number_of_calls: 0,
                 notification_status: false,
+                ticket_code: Some(ticket.as_string()),
                 queue_updated_at: ts.clone(),
                 registered_at: Some(ts.clone()),
                 anamnesa_at: None,
@@ -502,6 +507,7 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
             ops.push(Op::check(patient::key(tenant, patient.id), Condition::equals(record::VERSION, *v))); // at + 6
         }
         ops.push(Op::put(day_item(tenant, id, r, None)));
+        ops.push(ticket.put_op(id));
         ops.push(Op::put(item_with(
             &patient_index_key(tenant, patient.id, id),
             serde_json::json!({ "id": id, "poly_id": r.poly_id, "date": r.date }),

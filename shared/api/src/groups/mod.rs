@@ -7,3 +7,4 @@ pub mod platform;
 pub mod queue;
 pub mod report;
 pub mod schedule;
+pub mod ticket;
