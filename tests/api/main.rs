@@ -17,6 +17,7 @@ mod platform;
 mod poly;
 mod queue;
 mod queue_reports;
+mod reminders;
 mod reports;
 mod reservations;
 mod roles;

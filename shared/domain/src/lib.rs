@@ -18,6 +18,7 @@ pub mod poly;
 pub mod queue;
 pub mod rate_limit;
 pub mod record;
+pub mod reminders;
 pub mod report;
 pub mod reservation;
 pub mod report_activity;

@@ -297,13 +297,12 @@ pub async fn id_by(deps: &Deps, tenant: &Tenant, field: &'static str, value: &st
     record::find_by_unique::<Patient>(deps, tenant, field, value).await
 }
 
-/// Several patients by id, read in parallel; missing ones are left out.
+/// Several patients by id, in one batch read; missing ones are left out.
 pub async fn many(deps: &Deps, tenant: &Tenant, ids: impl IntoIterator<Item = i64>) -> DomainResult<HashMap<i64, Stored<Patient>>> {
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     let keys: Vec<Key> = ids.iter().map(|id| key(tenant, *id)).collect();
-    let reads = keys.iter().map(|k| deps.table.get(k));
     let mut out = HashMap::new();
-    for item in futures::future::try_join_all(reads).await?.into_iter().flatten() {
+    for item in antrean_store::get_all(deps.table.as_ref(), &keys).await?.into_iter().flatten() {
         let (p, _) = decode(item)?;
         out.insert(p.id, p);
     }

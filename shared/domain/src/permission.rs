@@ -56,6 +56,7 @@ permissions! {
     ReportsExport => "reports.export": "download reports as XLSX",
     AuditView => "audit.view": "read the user activity trail",
     ApiKeysManage => "api_keys.manage": "create, list and revoke API keys (n8n)",
+    RemindersSend => "reminders.send": "fetch the reminders due and mark them sent (n8n)",
     BoardsManage => "boards.manage": "create, list and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
 }
@@ -102,4 +103,5 @@ pub const N8N_DEFAULT: &[Permission] = &[
     Permission::QueueView,
     Permission::CheckupsView,
     Permission::ConfigView,
+    Permission::RemindersSend,
 ];

@@ -91,7 +91,11 @@ fn parse_time(s: &str) -> Option<NaiveTime> {
 
 /// The schedule a reservation was booked on, if it still exists.
 pub async fn schedule_of(deps: &Deps, tenant: &Tenant, r: &Reservation) -> DomainResult<Option<Schedule>> {
-    match schedule::find(deps, tenant, r.schedule_id).await {
+    schedule_of_id(deps, tenant, r.schedule_id).await
+}
+
+pub async fn schedule_of_id(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<Schedule>> {
+    match schedule::find(deps, tenant, id).await {
         Ok(s) => Ok(Some(s.data)),
         Err(crate::DomainError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
