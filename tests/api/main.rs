@@ -12,6 +12,7 @@ mod edge;
 mod live;
 mod live_aws;
 mod logs;
+mod n8n_workflows;
 mod patients;
 mod platform;
 mod poly;
