@@ -18,6 +18,7 @@ mod platform;
 mod poly;
 mod queue;
 mod queue_reports;
+mod recovery;
 mod reminders;
 mod reports;
 mod reservations;

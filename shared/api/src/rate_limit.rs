@@ -131,7 +131,8 @@ async fn peek_login_clinic(req: Request) -> Result<(Request, Option<String>), Re
 /// requests without credentials.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.config.limits;
-    let is_login = req.method() == Method::POST && req.uri().path() == LOGIN_PATH;
+    // Password recovery counts with login: both guess at accounts.
+    let is_login = req.method() == Method::POST && [LOGIN_PATH, "/api/auth/forgot-password", "/api/auth/reset-password"].contains(&req.uri().path());
     let (bucket, limit) = if is_login {
         ("login", limits.login_per_minute)
     } else if req.method() == Method::OPTIONS || req.uri().path() == "/health" || req.headers().contains_key(header::AUTHORIZATION) {

@@ -49,16 +49,20 @@ pub async fn authenticate(deps: &Deps, bearer: &str) -> DomainResult<Principal> 
     let claims = deps.tokens.verify(bearer, now)?;
     let tenant = Tenant::parse(&claims.clinic).map_err(|_| DomainError::Unauthenticated)?;
     let session = deps.table.get(&token::session_key(&tenant, &claims.jti)).await?;
-    match session {
-        Some(s) if !is_expired(&s, now.timestamp()) => {}
+    let issued_ms = match session {
+        Some(s) if !is_expired(&s, now.timestamp()) => s.get("issued_ms").and_then(serde_json::Value::as_i64).unwrap_or(0),
         _ => return Err(DomainError::Unauthenticated),
-    }
+    };
     let user_id: i64 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
     // A deleted user's tokens stop working at once.
     let user = user::find(deps, &tenant, user_id).await.map_err(|e| match e {
         DomainError::NotFound(_) => DomainError::Unauthenticated,
         other => other,
     })?;
+    // A password reset ends every session opened before it.
+    if user.data.sessions_revoked_ms.is_some_and(|revoked| issued_ms < revoked) {
+        return Err(DomainError::Unauthenticated);
+    }
     let roles = role::permissions_of(deps, &tenant, &user.data.roles).await?;
     let permissions = roles.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
     Ok(Principal {

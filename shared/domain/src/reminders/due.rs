@@ -45,7 +45,8 @@ pub struct DueReminder {
     pub message_template_id: i64,
     pub reservation_id: Option<i64>,
     pub checkup_schedule_id: Option<i64>,
-    pub patient_id: i64,
+    /// The patient; null for a message to a staff account (`PASSWORD_RESET`).
+    pub patient_id: Option<i64>,
     pub patient_name: String,
     /// International form, e.g. `6281234567890`.
     pub whatsapp_number: String,
@@ -54,7 +55,7 @@ pub struct DueReminder {
     /// The template with its placeholders filled in.
     pub message: String,
     pub queue_number: Option<i64>,
-    pub poly_id: i64,
+    pub poly_id: Option<i64>,
     pub poly_name: String,
     /// The visit (or check-up) day, `YYYY-MM-DD`.
     pub date: String,
@@ -105,8 +106,8 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
     let now: DateTime<Utc> = deps.clock.now();
     let today = now.with_timezone(&tz).date_naive();
     let mut out = Due { day: today, ..Due::default() };
-    let configs = reminder_config::list(deps, tenant).await?;
-    if configs.is_empty() {
+    let (configs, outbox) = futures::future::try_join(reminder_config::list(deps, tenant), super::outbox::pending(deps, tenant)).await?;
+    if configs.is_empty() && outbox.is_empty() {
         return Ok(out);
     }
     let mut senders = record::list::<WhatsappConfig>(deps, tenant, false).await?;
@@ -116,6 +117,30 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
         return Ok(out);
     };
     let sender = Sender { id: sender.id, whatsapp_number: sender.data.whatsapp_number, waha_api_url: sender.data.waha_api_url };
+    // The product's own messages first: a recovery code is wanted now.
+    let now_ms = now.timestamp_millis();
+    for p in outbox.into_iter().filter(|p| p.claimed_until_ms.is_none_or(|until| until <= now_ms)) {
+        out.reminders.push(DueReminder {
+            reminder_id: format!("{}{}", super::outbox::PREFIX, p.user_id),
+            reminder_type: "PASSWORD_RESET".into(),
+            reminder_config_id: 0,
+            message_template_id: 0,
+            reservation_id: None,
+            checkup_schedule_id: None,
+            patient_id: None,
+            patient_name: p.name,
+            chat_id: format!("{}@c.us", p.whatsapp_number),
+            whatsapp_number: p.whatsapp_number,
+            message: p.message,
+            queue_number: None,
+            poly_id: None,
+            poly_name: String::new(),
+            date: today.format("%Y-%m-%d").to_string(),
+            ahead: None,
+            estimated_time: None,
+            whatsapp_config: sender.clone(),
+        });
+    }
     let mut templates: HashMap<i64, MessageTemplate> = HashMap::new();
     for id in configs.iter().map(|c| c.data.message_template_id).collect::<BTreeSet<_>>() {
         if let Some(t) = message_template::find(deps, tenant, id).await? {
@@ -192,7 +217,6 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
         }
     }
 
-    let now_ms = now.timestamp_millis();
     for f in facts {
         let id = ReminderId { kind: f.config.data.reminder_type.clone(), config_id: f.config.id, subject: f.subject }.as_string();
         if sent.contains(&id) || claimed.get(&id).is_some_and(|until| *until > now_ms) {
@@ -220,13 +244,13 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
             message_template_id: f.config.data.message_template_id,
             reservation_id,
             checkup_schedule_id,
-            patient_id: f.patient.id,
+            patient_id: Some(f.patient.id),
             patient_name: f.patient.data.patient_name.clone(),
             chat_id: f.patient.data.chat_id.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| format!("{number}@c.us")),
             whatsapp_number: number,
             message,
             queue_number: f.queue_number,
-            poly_id: f.poly.0,
+            poly_id: Some(f.poly.0),
             poly_name: f.poly.1,
             date: f.date,
             ahead: f.position.as_ref().and_then(|p| p.ahead),

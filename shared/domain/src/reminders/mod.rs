@@ -13,6 +13,7 @@
 //! `<reminder id>` with `claimed_until_ms` and `sent_at`, swept by TTL after a week. Marking
 //! a queue reminder sent also sets the reservation's `notification_status` in the same write.
 pub mod due;
+pub mod outbox;
 
 use antrean_store::{Condition, Cmp, Key, Op, StoreError, Update};
 use chrono::{Duration, NaiveDate};
@@ -94,9 +95,12 @@ fn not_found_or(e: StoreError, other: DomainError) -> DomainError {
 
 /// Claims a reminder for sending; `Conflict` when it is sent or another run holds it.
 pub async fn claim(deps: &Deps, tenant: &Tenant, day: NaiveDate, raw: &str) -> DomainResult<()> {
-    let id = ReminderId::parse(raw).ok_or_else(|| DomainError::NotFound(NOT_FOUND.into()))?;
     let now = deps.clock.now();
     let until = (now + Duration::minutes(CLAIM_MINUTES)).timestamp_millis();
+    if outbox::is_outbox_id(raw) {
+        return outbox::claim(deps, tenant, raw, until).await;
+    }
+    let id = ReminderId::parse(raw).ok_or_else(|| DomainError::NotFound(NOT_FOUND.into()))?;
     let update = Update::new()
         .set("claimed_until_ms", until)
         .set(antrean_store::TTL_ATTRIBUTE, (now + Duration::days(KEEP_DAYS)).timestamp());
@@ -114,6 +118,9 @@ pub async fn claim(deps: &Deps, tenant: &Tenant, day: NaiveDate, raw: &str) -> D
 
 /// Marks a reminder sent. `Ok(true)`: marked now; `Ok(false)`: it already was (nothing changes).
 pub async fn mark_sent(deps: &Deps, tenant: &Tenant, day: NaiveDate, raw: &str) -> DomainResult<bool> {
+    if outbox::is_outbox_id(raw) {
+        return outbox::mark_sent(deps, tenant, raw).await;
+    }
     let id = ReminderId::parse(raw).ok_or_else(|| DomainError::NotFound(NOT_FOUND.into()))?;
     let now = deps.clock.now();
     let update = Update::new()
