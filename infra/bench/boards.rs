@@ -14,6 +14,11 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
+
+// Only `run` (the serve-or-bench main) is this bench's: it starts its own server.
+#[allow(dead_code)]
+#[path = "child.rs"]
+mod child;
 use tokio_tungstenite::tungstenite::Message;
 
 const PASSWORD: &str = "bench-admin-password-123";
@@ -340,20 +345,5 @@ async fn bench(a: Args) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    if std::env::args().nth(1).as_deref() == Some("serve") {
-        // The child: the dev server itself.
-        runtime.block_on(async {
-            let config = dev_server::Config::from_env().expect("config");
-            if let Err(e) = dev_server::serve(config, |_| {}).await {
-                eprintln!("dev server: {e}");
-                std::process::exit(1);
-            }
-        });
-        return;
-    }
-    runtime.block_on(bench(args()));
+    child::run(|| bench(args()));
 }

@@ -24,24 +24,20 @@
 //! At the end every reservation of the day should be DONE. It prints figures; it asserts nothing
 //! about time.
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "bench-admin-password-123";
+#[path = "child.rs"]
+mod child;
+use child::{percentile, StoreKind, PASSWORD};
+
 /// WITH_DOCTOR and DONE: the seeded status ids (1 WAITING … 5 DONE).
 const WITH_DOCTOR_ID: i64 = 4;
 const DONE_ID: i64 = 5;
 /// How many call-next callers press at once.
 const CALLERS: usize = 2;
-
-#[derive(Clone, Copy, PartialEq)]
-enum StoreKind {
-    Embedded,
-    DynamoDb,
-}
 
 struct Args {
     clients: usize,
@@ -71,83 +67,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-/// A temporary folder without pulling in a crate for it.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("antrean-bench-queue-{}-{}", std::process::id(), rand::random::<u32>()));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    /// On DynamoDB: the endpoint and the bench's own table, deleted at the end.
-    dynamo: Option<(String, String)>,
-    log: std::path::PathBuf,
-    _dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(store: StoreKind) -> Server {
-    let dir = TempDir::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let log = dir.0.join("server.log");
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.arg("serve")
-        .env("PORT", port.to_string())
-        .env("BIND", "127.0.0.1")
-        .env("DATA_DIR", &dir.0)
-        .env("BOOTSTRAP_ADMIN_PASSWORD", PASSWORD)
-        .env("JWT_SECRET", "bench-secret-that-is-long-enough-0123456789abcdef")
-        .env("BENCH_CAPACITY", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("server log"));
-    let dynamo = match store {
-        StoreKind::Embedded => {
-            cmd.env("STORE", "embedded");
-            None
-        }
-        StoreKind::DynamoDb => {
-            let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.trim().is_empty()).unwrap_or_else(|| {
-                eprintln!("--store dynamodb needs DYNAMODB_ENDPOINT, e.g. DynamoDB Local: bash infra/scripts/dynamodb-local.sh start 8000");
-                std::process::exit(2)
-            });
-            let table = format!("antrean-bench-queue-{}-{:08x}", std::process::id(), rand::random::<u32>());
-            cmd.env("STORE", "dynamodb").env("DYNAMODB_ENDPOINT", &endpoint).env("TABLE_NAME", &table);
-            Some((endpoint, table))
-        }
-    };
-    let mut child = cmd.spawn().expect("start the dev server");
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    while http.get(format!("{base}/health")).send().await.is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the dev server exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "the dev server did not start within 2 minutes");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Server { child, base, dynamo, log, _dir: dir }
 }
 
 /// One timed request.
@@ -212,14 +131,6 @@ impl Api {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// Consumed capacity as the dev server counts it (see `CapacityUsed` in the DynamoDB adapter).
 #[derive(Clone, Copy)]
 struct Capacity {
@@ -273,7 +184,7 @@ async fn bench(a: Args) {
         "antrean-bench-queue: {n} clients, store {}, {cores} cores",
         if a.store == StoreKind::Embedded { "embedded (SQLite)" } else { "dynamodb" }
     );
-    let server = start_server(a.store).await;
+    let server = child::start_server(a.store, &[]).await;
     if let Some((endpoint, table)) = &server.dynamo {
         println!("DynamoDB endpoint {endpoint}, table {table}");
     }
@@ -520,28 +431,9 @@ async fn bench(a: Args) {
     }
     println!("run took {:.1} s", run_started.elapsed().as_secs_f64());
 
-    let dynamo = server.dynamo.clone();
-    drop(server);
-    if let Some((endpoint, table)) = dynamo {
-        let t = antrean_store::dynamodb::DynamoTable::connect(Some(&endpoint), &table).await;
-        if let Err(e) = t.delete_table().await {
-            eprintln!("could not delete the bench table {table}: {e}");
-        }
-    }
+    server.finish().await;
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    if std::env::args().nth(1).as_deref() == Some("serve") {
-        // The child: the dev server itself.
-        runtime.block_on(async {
-            let config = dev_server::Config::from_env().expect("config");
-            if let Err(e) = dev_server::serve(config, |_| {}).await {
-                eprintln!("dev server: {e}");
-                std::process::exit(1);
-            }
-        });
-        return;
-    }
-    runtime.block_on(bench(args()));
+    child::run(|| bench(args()));
 }

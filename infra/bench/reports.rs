@@ -1,9 +1,11 @@
-//! `antrean-bench-reports [--clinic default] [--runs 5] [--to YYYY-MM-DD]`
+//! `antrean-bench-reports [--clinic default] [--runs 5] [--to YYYY-MM-DD] [--store-latency-ms 5]`
 //!
 //! On a history loaded by `antrean-seed-history`, prints for every dashboard and report
 //! request the latency (median and worst of `--runs`) and what it read from the table (items
 //! and requests, through a counting wrapper of the table port), then the time and peak memory
-//! of the patient-visits export of the whole year (about 100,000 rows).
+//! of the patient-visits export of the whole year (about 100,000 rows). With
+//! `--store-latency-ms`, every store request first waits that long, as a DynamoDB round trip
+//! from Lambda would: the times are then what the report function would see.
 //!
 //! Requests go through the real router (auth, validation, envelope) in-process, so network
 //! time is left out. Signs in as `superadmin` with `BOOTSTRAP_ADMIN_PASSWORD` (or `--password`).
@@ -22,7 +24,7 @@ use axum::http::{Request, StatusCode};
 use chrono::{Datelike, Duration as Days};
 use tower::ServiceExt;
 
-const USAGE: &str = "antrean-bench-reports [--clinic SLUG] [--runs N] [--to YYYY-MM-DD] [--password P]
+const USAGE: &str = "antrean-bench-reports [--clinic SLUG] [--runs N] [--to YYYY-MM-DD] [--password P] [--store-latency-ms N]
 
 Run after antrean-seed-history on the same store (STORE, DATA_DIR, TABLE_NAME, DYNAMODB_ENDPOINT).
 --to is the last day of the history (default: yesterday, clinic time).";
@@ -101,8 +103,9 @@ async fn main() {
     let tenant = args.tenant();
     let runs: usize = args.number("runs", 5).max(1);
     let (table, config) = common::open_table().await;
-    let (table, counter) = common::Meter::wrap(table, Duration::ZERO);
     let store_kind = table.kind();
+    let latency = Duration::from_millis(args.number("store-latency-ms", 0));
+    let (table, counter) = common::Meter::wrap(table, latency);
     let counter = Arc::new(counter);
     let deps = common::deps(table);
     let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
@@ -151,7 +154,12 @@ async fn main() {
         ("report user-activity (month)".into(), format!("/api/reports/user-activity?{month_range}&per_page=20")),
         ("export busy-hour (366 days)".into(), format!("/api/reports/busy-hour/export?{range}")),
     ];
-    println!("store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network)", store_kind, tenant.slug());
+    println!(
+        "store: {}, clinic: {}, history {from}..{to}, {runs} run(s) each (in-process router, no network), {} ms per store request",
+        store_kind,
+        tenant.slug(),
+        latency.as_millis()
+    );
     println!("{:<42} {:>10} {:>10} {:>11} {:>9} {:>9}", "request", "median", "worst", "items read", "requests", "bytes");
     for (name, path) in &requests {
         let m = match bench.measure(path, runs).await {

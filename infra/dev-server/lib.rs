@@ -12,6 +12,7 @@ use antrean_domain::auth::token::TokenKeys;
 use antrean_domain::clinic::{self, NewClinic};
 use antrean_domain::user::NewUser;
 use antrean_domain::{Deps, FieldErrors, SystemClock, Tenant};
+use antrean_store::counted::StoreCounters;
 use antrean_store::Table;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -108,13 +109,30 @@ fn jwt_secret(config: &Config) -> Result<String, String> {
 }
 
 pub async fn open_store(choice: &StoreChoice) -> Result<Arc<dyn Table>, String> {
-    Ok(open_store_counted(choice).await?.0)
+    Ok(open_adapter(choice).await?.0)
 }
 
 type Capacity = Option<Arc<antrean_store::dynamodb::CapacityUsed>>;
 
-/// `open_store`, plus (on DynamoDB) the adapter's consumed-capacity counters.
-async fn open_store_counted(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Capacity), String> {
+/// `STORE_LATENCY_MS` (benchmarks only): each store request first waits this long, as a
+/// DynamoDB round trip from Lambda would (typically 3–10 ms).
+fn store_latency() -> Result<std::time::Duration, String> {
+    match env("STORE_LATENCY_MS") {
+        None => Ok(std::time::Duration::ZERO),
+        Some(v) => v.parse::<u64>().map(std::time::Duration::from_millis).map_err(|_| format!("STORE_LATENCY_MS '{v}' is not a number of milliseconds")),
+    }
+}
+
+/// The store wrapped in its request counters (and the latency of `STORE_LATENCY_MS`), plus on
+/// DynamoDB the adapter's consumed-capacity counters.
+async fn open_store_counted(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Arc<StoreCounters>, Capacity), String> {
+    let (table, capacity) = open_adapter(choice).await?;
+    let counted = antrean_store::counted::CountedTable::new(table, store_latency()?);
+    let counters = counted.counters();
+    Ok((Arc::new(counted), counters, capacity))
+}
+
+async fn open_adapter(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Capacity), String> {
     match choice {
         StoreChoice::Embedded { data_dir } => {
             let table = antrean_store::embedded::EmbeddedTable::open(data_dir).map_err(|e| e.to_string())?;
@@ -131,8 +149,15 @@ async fn open_store_counted(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Cap
     }
 }
 
-/// The body of `GET /debug/capacity`: DynamoDB capacity units consumed since the server started.
-fn capacity_json(capacity: &Capacity) -> serde_json::Value {
+/// The body of `GET /debug/capacity`: store requests made and (on DynamoDB) capacity units
+/// consumed since the server started.
+fn capacity_json(capacity: &Capacity, counters: &StoreCounters) -> serde_json::Value {
+    let mut body = capacity_units(capacity);
+    body["requests"] = serde_json::to_value(counters.snapshot()).unwrap_or_default();
+    body
+}
+
+fn capacity_units(capacity: &Capacity) -> serde_json::Value {
     match capacity.as_ref().map(|c| c.totals()) {
         Some(t) => json!({"store": "dynamodb", "read_capacity_units": t.read_units, "write_capacity_units": t.write_units,
             "calls": t.calls, "unreported_calls": t.unreported, "transactions": t.transactions,
@@ -181,7 +206,7 @@ pub struct Server {
 
 /// Builds the whole API on the chosen store and bootstraps it.
 pub async fn build(config: &Config) -> Result<Server, String> {
-    let (table, capacity) = open_store_counted(&config.store).await?;
+    let (table, counters, capacity) = open_store_counted(&config.store).await?;
     let tokens = TokenKeys::new(jwt_secret(config)?.as_bytes(), chrono::Duration::minutes(config.token_ttl_minutes))
         .map_err(|e| e.to_string())?;
     let deps = Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
@@ -205,7 +230,7 @@ pub async fn build(config: &Config) -> Result<Server, String> {
     // antrean-bench-queue. Counts only, no data; off unless asked for.
     let api = if env("BENCH_CAPACITY").as_deref() == Some("1") {
         tracing::warn!("BENCH_CAPACITY=1: serving GET /debug/capacity");
-        api.route("/debug/capacity", get(move || { let body = capacity_json(&capacity); async move { Json(body) } }))
+        api.route("/debug/capacity", get(move || { let body = capacity_json(&capacity, &counters); async move { Json(body) } }))
     } else {
         api
     };

@@ -26,5 +26,6 @@ mod roles;
 mod schedules;
 mod status;
 mod tickets;
+mod store_budget;
 mod users;
 mod webhooks;

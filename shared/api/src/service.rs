@@ -55,6 +55,8 @@ pub fn finish(router: Router<AppState>, state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        // Settings a request reads several times are read once (antrean_domain::request_cache).
+        .layer(axum::middleware::from_fn(|req, next: axum::middleware::Next| antrean_domain::request_cache::scope(next.run(req))))
         .layer(axum::middleware::from_fn(json_errors::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::layer))
         .with_state(state)

@@ -8,7 +8,7 @@
 //!
 //! A board token is an API key whose only permission is `board.watch`: it can open the live
 //! socket and nothing else.
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use antrean_store::{Condition, Key, Op, Query, SortKey, StoreError, Update};
 use async_trait::async_trait;
@@ -166,16 +166,19 @@ pub fn poly_keys(polies: &[(i64, String)]) -> Vec<String> {
 /// one poly and day (the seed's `GET /api/queue/current`).
 #[async_trait]
 pub trait QueueNumbers: Send + Sync {
-    async fn current(&self, deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)>;
+    /// Every poly's numbers of one day, by poly id (a poly nobody is at may be missing).
+    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, (Option<i64>, Option<i64>)>>;
 }
 
-/// The queue engine's own numbers.
+/// The queue engine's own numbers: one Query on the day's queue for every poly.
 pub struct FromQueue;
 
 #[async_trait]
 impl QueueNumbers for FromQueue {
-    async fn current(&self, deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
-        crate::queue::current(deps, tenant, poly_id, date).await
+    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, (Option<i64>, Option<i64>)>> {
+        let entries = crate::reservation::day_entries(deps, tenant, date, None).await?;
+        let polies: BTreeSet<i64> = entries.iter().map(|e| e.poly_id).collect();
+        Ok(polies.into_iter().map(|p| (p, crate::queue::current_of(&entries, p))).collect())
     }
 }
 
@@ -201,17 +204,9 @@ pub struct Call {
 /// Remembers a call so boards can announce it. Written after the call itself; an older call
 /// arriving late never overwrites a newer one.
 pub async fn record_call(deps: &Deps, tenant: &Tenant, call: &Call) -> DomainResult<()> {
-    let Call { poly_id, date, queue_number, stage, number_of_calls, at } = *call;
-    let at_ms = at.timestamp_millis();
-    let update = Update::new()
-        .set("queue_number", queue_number)
-        .set("stage", serde_json::to_value(stage).unwrap_or(Value::Null))
-        .set("number_of_calls", number_of_calls)
-        .set("at", stamp(at))
-        .set("at_ms", at_ms)
-        .set(antrean_store::TTL_ATTRIBUTE, at.timestamp() + CALL_RETENTION_DAYS * 86_400);
+    let at_ms = call.at.timestamp_millis();
+    let Op::Update { key, update, .. } = call_op(tenant, call) else { unreachable!("call_op is an update") };
     let newer = Condition::Or(vec![Condition::attr_not_exists("at_ms"), Condition::compare("at_ms", antrean_store::Cmp::Le, at_ms)]);
-    let key = Key::new(calls_partition(tenant, date), id_key(poly_id));
     for _ in 0..5 {
         match deps.table.write(vec![Op::update_if(key.clone(), update.clone(), newer.clone())]).await {
             Ok(()) => return Ok(()),
@@ -222,6 +217,21 @@ pub async fn record_call(deps: &Deps, tenant: &Tenant, call: &Call) -> DomainRes
         }
     }
     Err(StoreError::Conflict.into())
+}
+
+/// The call as one unconditional op, for the queue move's own atomic write: the move that
+/// commits last is the call the board shows.
+pub fn call_op(tenant: &Tenant, call: &Call) -> Op {
+    let Call { poly_id, date, queue_number, stage, number_of_calls, at } = *call;
+    let at_ms = at.timestamp_millis();
+    let update = Update::new()
+        .set("queue_number", queue_number)
+        .set("stage", serde_json::to_value(stage).unwrap_or(Value::Null))
+        .set("number_of_calls", number_of_calls)
+        .set("at", stamp(at))
+        .set("at_ms", at_ms)
+        .set(antrean_store::TTL_ATTRIBUTE, at.timestamp() + CALL_RETENTION_DAYS * 86_400);
+    Op::update(Key::new(calls_partition(tenant, date), id_key(poly_id)), update)
 }
 
 async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<(i64, LastCall)>> {
@@ -256,17 +266,21 @@ pub async fn snapshot(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainRe
 pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Snapshot> {
     // Taken before reading, so a snapshot never claims to be newer than what it read.
     let at = stamp(deps.clock.now());
-    let clinic = crate::clinic::find(deps, tenant).await?;
-    let name = clinic.map(|c| c.name).unwrap_or_else(|| tenant.slug().to_string());
-    // The clinic's zone as the queue counts days in it, for the board's clock.
-    let timezone = crate::configuration::config::clinic_timezone(deps, tenant).await?.name().to_string();
-    let mut polies: Vec<Stored<Poly>> = record::list::<Poly>(deps, tenant, false).await?;
+    // The clinic's name and zone (the board's clock) with the polies, their numbers and last
+    // calls: four reads at most, side by side.
+    let (settings, mut polies, numbers, calls) = futures::try_join!(
+        crate::configuration::settings::settings(deps, tenant),
+        record::list::<Poly>(deps, tenant, false),
+        source.day(deps, tenant, date),
+        last_calls(deps, tenant, date)
+    )?;
+    let name = settings.name.unwrap_or_else(|| tenant.slug().to_string());
+    let timezone = settings.zone.name().to_string();
     polies.sort_by_key(|p| p.id);
     let keys = poly_keys(&polies.iter().map(|p| (p.id, p.data.name.clone())).collect::<Vec<_>>());
-    let calls = last_calls(deps, tenant, date).await?;
     let mut data = Vec::with_capacity(polies.len());
     for (poly, key) in polies.into_iter().zip(keys) {
-        let (anamnesa, with_doctor) = source.current(deps, tenant, poly.id, date).await?;
+        let (anamnesa, with_doctor) = numbers.get(&poly.id).copied().unwrap_or((None, None));
         let last_call = calls.iter().find(|(id, _)| *id == poly.id).map(|(_, c)| c.clone());
         data.push((
             key,
@@ -346,8 +360,8 @@ mod tests {
 
     #[async_trait]
     impl QueueNumbers for Fixed {
-        async fn current(&self, _: &Deps, _: &Tenant, poly_id: i64, _: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
-            Ok(if poly_id == 1 { (Some(12), Some(15)) } else { (None, None) })
+        async fn day(&self, _: &Deps, _: &Tenant, _: NaiveDate) -> DomainResult<HashMap<i64, (Option<i64>, Option<i64>)>> {
+            Ok(HashMap::from([(1, (Some(12), Some(15)))]))
         }
     }
 

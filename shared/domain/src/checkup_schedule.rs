@@ -342,8 +342,8 @@ pub async fn list(deps: &Deps, tenant: &Tenant, filter: &Filter, paging: Paging)
         }
     }
     let (page, meta) = paging.slice(matching);
-    let reads = page.iter().map(|id| read(deps, tenant, *id));
-    let schedules = futures::future::try_join_all(reads).await?.into_iter().flatten().map(|(s, _)| s).filter(|s| !s.is_trashed()).collect();
+    let mut found = record::get_many::<CheckupSchedule>(deps, tenant, page.iter().copied()).await?;
+    let schedules = page.iter().filter_map(|id| found.remove(id)).filter(|s| !s.is_trashed()).collect();
     Ok((schedules, meta))
 }
 
@@ -393,8 +393,8 @@ pub async fn with_relations(deps: &Deps, tenant: &Tenant, schedules: Vec<Stored<
     let patient_ids: BTreeSet<i64> = schedules.iter().map(|s| s.data.patient_id).collect();
     let poly_ids: Vec<i64> = schedules.iter().map(|s| s.data.poly_id).collect::<BTreeSet<_>>().into_iter().collect();
     let polies = async {
-        let found = futures::future::try_join_all(poly_ids.iter().map(|id| record::get::<Poly>(deps, tenant, *id))).await?;
-        Ok::<HashMap<i64, Stored<Poly>>, DomainError>(found.into_iter().flatten().filter(|p| !p.is_trashed()).map(|p| (p.id, p)).collect())
+        let found = record::get_many::<Poly>(deps, tenant, poly_ids.iter().copied()).await?;
+        Ok::<HashMap<i64, Stored<Poly>>, DomainError>(found.into_iter().filter(|(_, p)| !p.is_trashed()).collect())
     };
     let (patients, polies) = futures::future::try_join(patient::many(deps, tenant, patient_ids), polies).await?;
     Ok(schedules

@@ -21,7 +21,7 @@ pub struct Clinic {
 }
 
 /// The clinic's own profile item: `T#<clinic>#CLINIC` / `PROFILE`.
-fn profile_key(tenant: &Tenant) -> Key {
+pub fn profile_key(tenant: &Tenant) -> Key {
     Key::new(tenant.partition("CLINIC"), "PROFILE")
 }
 
@@ -81,6 +81,8 @@ pub async fn create(deps: &Deps, new: NewClinic) -> DomainResult<(Clinic, crate:
     let clinic = Clinic { slug: tenant.slug().into(), name: new.name.clone(), timezone: DEFAULT_TIMEZONE.into(), created_at: ts.clone() };
     let mut profile: Item = json!({"pk": profile_key(tenant).pk, "sk": "PROFILE"}).as_object().unwrap().clone();
     profile.extend(serde_json::to_value(&clinic).unwrap().as_object().unwrap().clone());
+    // It carries the engine's configs from the start (configuration::settings).
+    profile.insert(crate::configuration::settings::SYNCED.into(), true.into());
     let mut listing: Item = json!({"pk": PLATFORM_PARTITION, "sk": tenant.slug()}).as_object().unwrap().clone();
     listing.extend(serde_json::to_value(&clinic).unwrap().as_object().unwrap().clone());
 

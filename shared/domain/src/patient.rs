@@ -302,7 +302,7 @@ pub async fn many(deps: &Deps, tenant: &Tenant, ids: impl IntoIterator<Item = i6
     let ids: BTreeSet<i64> = ids.into_iter().collect();
     let keys: Vec<Key> = ids.iter().map(|id| key(tenant, *id)).collect();
     let mut out = HashMap::new();
-    for item in antrean_store::get_all(deps.table.as_ref(), &keys).await?.into_iter().flatten() {
+    for item in deps.table.get_many(&keys, None).await?.into_iter().flatten() {
         let (p, _) = decode(item)?;
         out.insert(p.id, p);
     }
@@ -364,7 +364,7 @@ pub async fn search_ids(deps: &Deps, tenant: &Tenant, needle: &str) -> DomainRes
     let compact: String = needle.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '+' | '(' | ')')).collect();
     if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_digit()) {
         let guard = |field: &str, prefix: String| {
-            Query::partition(tenant.partition(&format!("UNIQUE#{}#{field}", Patient::KIND))).sort(SortKey::BeginsWith(prefix)).limit(MAX_MATCHES)
+            Query::partition(tenant.partition(&format!("UNIQUE#{}#{field}", Patient::KIND))).sort(SortKey::BeginsWith(prefix)).limit(MAX_MATCHES).only(&["id"])
         };
         let (wa, bpjs) = futures::future::try_join(
             deps.table.query(&guard("whatsapp_number", whatsapp_prefix(&compact))),
@@ -378,7 +378,7 @@ pub async fn search_ids(deps: &Deps, tenant: &Tenant, needle: &str) -> DomainRes
     let words = name_words(needle);
     let mut result: Option<BTreeSet<i64>> = None;
     for w in &words {
-        let q = Query::partition(tenant.partition("PATIENT_NAME")).sort(SortKey::BeginsWith(w.clone())).limit(MAX_MATCHES * 4);
+        let q = Query::partition(tenant.partition("PATIENT_NAME")).sort(SortKey::BeginsWith(w.clone())).limit(MAX_MATCHES * 4).only(&["id"]);
         let page = deps.table.query(&q).await?;
         let found: BTreeSet<i64> = ids_of(&page.items, true).into_iter().collect();
         result = Some(match result {

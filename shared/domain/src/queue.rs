@@ -26,7 +26,7 @@ use crate::paging::Paging;
 use crate::poly::Poly;
 use crate::record::{self, Record, Stored};
 use crate::reservation::{
-    self, change_ops, clinic_today, day_entries, read, status_by_code, statuses, with_relations, Full, Reservation, ANAMNESA,
+    self, change_ops, clinic_today, day_entries, read, status_by_code, statuses, DayEntry, Full, Reservation, ANAMNESA,
     CANCELLED, DONE, NO_SHOW, WAITING, WAITING_DOCTOR, WITH_DOCTOR,
 };
 use crate::rollup;
@@ -175,14 +175,56 @@ pub struct Moved {
     pub call_time: Option<String>,
 }
 
-/// Moves one reservation (seed `PATCH /api/queue/{id}/<move>`).
+/// What a move writes beside the reservation, read in one batch before it: the patient and
+/// poly (for the answer) and the rollup bucket (for the waiting-time extremes).
+struct Around {
+    patient: Option<Stored<crate::patient::Patient>>,
+    poly: Option<Stored<Poly>>,
+    bucket: Option<antrean_store::Item>,
+}
+
+async fn around(deps: &Deps, tenant: &Tenant, r: &Reservation) -> DomainResult<Around> {
+    let keys = [
+        crate::patient::key(tenant, r.patient_id),
+        record::record_key::<Poly>(tenant, r.poly_id),
+        rollup::key(tenant, r.visit_date(), r.poly_id),
+    ];
+    let mut items = deps.table.get_many(&keys, None).await?.into_iter();
+    let patient = items.next().flatten().map(crate::patient::decode).transpose()?.map(|(p, _)| p);
+    let poly = items.next().flatten().map(record::decode).transpose()?;
+    Ok(Around { patient, poly, bucket: items.next().flatten() })
+}
+
+/// The call a move makes (anamnesa and with-doctor moves, recalls included).
+fn call_of(mv: Move, after: &Stored<Reservation>, now: chrono::DateTime<chrono::Utc>) -> Option<Call> {
+    mv.stage().map(|stage| Call {
+        poly_id: after.data.poly_id,
+        date: after.data.visit_date(),
+        queue_number: after.data.queue_number,
+        stage,
+        number_of_calls: after.data.number_of_calls,
+        at: now,
+    })
+}
+
+/// Moves one reservation (seed `PATCH /api/queue/{id}/<move>`). Reads: the reservation with
+/// the clinic's settings and statuses (one batch), then what the write needs beside it (one
+/// batch); writes: one atomic write with the rollups, the board's call and the audit entry.
 pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv: Move) -> DomainResult<Moved> {
+    // The first read takes the clinic's settings and statuses along: one batch.
+    let mut first = crate::nested::read_with(deps, tenant, &[id], &[], &[]).await?.0.take_versioned(&[id]).pop();
+    if first.is_none() {
+        return Err(DomainError::NotFound("Reservation not found".into()));
+    }
     let (_, tz) = clinic_today(deps, tenant).await?;
     let statuses = statuses(deps, tenant).await?;
     let target = status_by_code(&statuses, mv.target())?.id;
     let mut expected: Option<String> = None;
     for attempt in 0..MAX_ATTEMPTS {
-        let (before, version) = read(deps, tenant, id).await?;
+        let (before, version) = match first.take() {
+            Some(read) => read,
+            None => read(deps, tenant, id).await?,
+        };
         if let Some(code) = &expected {
             if *code != before.data.status_code {
                 return Err(DomainError::Conflict(format!(
@@ -200,21 +242,16 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
         }
         let now = deps.clock.now();
         let after = moved(&before, mv, step, target, now, tz);
-        let mut ops = change_ops(tenant, tz, &before, version, &after, mv.stage().is_some())?;
+        let around = around(deps, tenant, &after.data).await?;
+        let call = call_of(mv, &after, now);
+        let mut ops = change_ops(tenant, tz, &before, version, &after, call.is_some())?;
+        rollup::fold_extremes(&mut ops, tenant, around.bucket.as_ref(), Some(&before.data.facts(tz)), &after.data.facts(tz));
+        ops.extend(call.as_ref().map(|c| crate::board::call_op(tenant, c)));
         ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now));
         match deps.table.write(ops).await {
             Ok(()) => {
-                rollup::record_extremes(deps.table.as_ref(), tenant, Some(&before.data.facts(tz)), &after.data.facts(tz)).await;
-                let call = mv.stage().map(|stage| Call {
-                    poly_id: after.data.poly_id,
-                    date: after.data.visit_date(),
-                    queue_number: after.data.queue_number,
-                    stage,
-                    number_of_calls: after.data.number_of_calls,
-                    at: now,
-                });
                 let call_time = (mv == Move::WithDoctor).then(|| after.data.with_doctor_at.clone()).flatten();
-                let full = with_relations(deps, tenant, vec![after]).await?.remove(0);
+                let full = Full { status: statuses.get(&after.data.status_id).cloned(), patient: around.patient, poly: around.poly, reservation: after };
                 return Ok(Moved { full, call, call_time });
             }
             Err(antrean_store::StoreError::ConditionFailed { .. }) | Err(antrean_store::StoreError::Conflict) => {
@@ -243,11 +280,12 @@ pub fn parse_poly_day(body: &Value) -> DomainResult<(i64, NaiveDate)> {
 /// The numbers now at anamnesa and with the doctor for one poly and day (seed
 /// `GET /api/queue/current`): the most recently called of each, `None` when nobody is there.
 pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
-    Ok(current_of(&day_entries(deps, tenant, date, Some(poly_id)).await?))
+    Ok(current_of(&day_entries(deps, tenant, date, Some(poly_id)).await?, poly_id))
 }
 
-/// The numbers now at anamnesa and with the doctor among one poly's day entries.
-pub fn current_of(entries: &[reservation::DayEntry]) -> (Option<i64>, Option<i64>) {
+/// [`current`] from the day's queue as read (any polies).
+pub fn current_of(entries: &[DayEntry], poly_id: i64) -> (Option<i64>, Option<i64>) {
+    let entries: Vec<&DayEntry> = entries.iter().filter(|e| e.poly_id == poly_id).collect();
     let latest = |code: &str| {
         entries
             .iter()
@@ -272,61 +310,58 @@ pub struct NextCalled {
 /// waiting-doctor number, in one atomic write (seed `PATCH /api/queue/call-next`). Nobody
 /// waiting: nothing changes.
 pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, date: NaiveDate) -> DomainResult<NextCalled> {
-    if record::get::<Poly>(deps, tenant, poly_id).await?.is_none_or(|p| p.is_trashed()) {
-        return Err(FieldErrors::single("poly_id", "The selected poly id is invalid."));
-    }
-    let (_, tz) = clinic_today(deps, tenant).await?;
-    let statuses = statuses(deps, tenant).await?;
-    let (done_id, with_id) = (status_by_code(&statuses, DONE)?.id, status_by_code(&statuses, WITH_DOCTOR)?.id);
     for attempt in 0..MAX_ATTEMPTS {
         let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
         let Some(next) = entries.iter().filter(|e| e.status_code == WAITING_DOCTOR).min_by_key(|e| e.queue_number) else {
+            // Nobody waiting: a poly that does not exist says so; nothing changes either way.
+            if record::get::<Poly>(deps, tenant, poly_id).await?.is_none_or(|p| p.is_trashed()) {
+                return Err(invalid_poly());
+            }
             return Ok(NextCalled { finished: None, current: None, call: None });
         };
         // The current patient, as `current` shows it: the one called in last. Others with the
         // doctor (a poly with two doctors) are finished by their own doctor's `done`.
-        let with: Vec<i64> = entries
-            .iter()
-            .filter(|e| e.status_code == WITH_DOCTOR)
-            .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number))
-            .map(|e| e.id)
-            .into_iter()
-            .collect();
+        let with = entries.iter().filter(|e| e.status_code == WITH_DOCTOR).max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number));
+        let ids: Vec<i64> = with.map(|e| e.id).into_iter().chain(std::iter::once(next.id)).collect();
+        // One batch: both reservations, their patients, the poly, the rollup bucket, and on the
+        // first try the clinic's settings and statuses.
+        let picked: Vec<&DayEntry> = with.into_iter().chain(std::iter::once(next)).collect();
+        let refs: Vec<(i64, i64)> = picked.iter().map(|e| (e.patient_id, poly_id)).collect();
+        let (mut nested, extra) = crate::nested::read_with(deps, tenant, &ids, &refs, &[rollup::key(tenant, date, poly_id)]).await?;
+        let bucket = extra.into_iter().next().flatten();
+        let records = nested.take_versioned(&ids);
+        if !nested.has_poly(poly_id) {
+            return Err(invalid_poly());
+        }
+        let (_, tz) = clinic_today(deps, tenant).await?;
+        let statuses = statuses(deps, tenant).await?;
+        let (done_id, with_id) = (status_by_code(&statuses, DONE)?.id, status_by_code(&statuses, WITH_DOCTOR)?.id);
         let now = deps.clock.now();
         let mut ops = Vec::new();
         let mut changes = Vec::new();
-        let mut stale = false;
-        for id in with.iter().copied().chain(std::iter::once(next.id)) {
-            let (before, version) = read(deps, tenant, id).await?;
-            let (mv, status_id) = if id == next.id { (Move::WithDoctor, with_id) } else { (Move::Done, done_id) };
+        let mut stale = records.len() != ids.len();
+        for (before, version) in records {
+            let (mv, status_id) = if before.id == next.id { (Move::WithDoctor, with_id) } else { (Move::Done, done_id) };
             if step(&before.data.status_code, mv) != Some(Step::Enter) {
                 stale = true;
                 break;
             }
             let after = moved(&before, mv, Step::Enter, status_id, now, tz);
             ops.extend(change_ops(tenant, tz, &before, version, &after, mv == Move::WithDoctor)?);
-            ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now));
+            ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, before.id, now));
             changes.push((before, after));
         }
         if !stale {
             // Both patients count in the same rollup item: one update for it.
-            match deps.table.write(reservation::merge_updates(ops)).await {
+            let mut ops = reservation::merge_updates(ops);
+            if let Some((b, a)) = changes.last() {
+                rollup::fold_extremes(&mut ops, tenant, bucket.as_ref(), Some(&b.data.facts(tz)), &a.data.facts(tz));
+            }
+            let call = changes.last().map(|(_, c)| Call { poly_id, date, queue_number: c.data.queue_number, stage: Stage::WithDoctor, number_of_calls: 1, at: now });
+            ops.extend(call.as_ref().map(|c| crate::board::call_op(tenant, c)));
+            match deps.table.write(ops).await {
                 Ok(()) => {
-                    for (b, a) in &changes {
-                        rollup::record_extremes(deps.table.as_ref(), tenant, Some(&b.data.facts(tz)), &a.data.facts(tz)).await;
-                    }
-                    let mut afters: Vec<Stored<Reservation>> = changes.into_iter().map(|(_, a)| a).collect();
-                    let current = afters.pop();
-                    let finished = afters.into_iter().next();
-                    let call = current.as_ref().map(|c| Call {
-                        poly_id,
-                        date,
-                        queue_number: c.data.queue_number,
-                        stage: Stage::WithDoctor,
-                        number_of_calls: 1,
-                        at: now,
-                    });
-                    let mut full = with_relations(deps, tenant, finished.into_iter().chain(current).collect()).await?;
+                    let mut full: Vec<Full> = changes.into_iter().map(|(_, a)| nested.full(a)).collect();
                     let current = full.pop();
                     return Ok(NextCalled { finished: full.pop(), current, call });
                 }
@@ -339,13 +374,20 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
     Err(DomainError::Conflict("The queue is being changed by someone else; try again".into()))
 }
 
+fn invalid_poly() -> DomainError {
+    FieldErrors::single("poly_id", "The selected poly id is invalid.")
+}
+
 /// One page of a day's queue (seed "Queue List"), in poly then queue-number order, with the total.
 pub async fn list(deps: &Deps, tenant: &Tenant, date: NaiveDate, poly_id: Option<i64>, status_id: Option<i64>, paging: Paging) -> DomainResult<(Vec<Full>, usize)> {
-    let entries: Vec<i64> = day_entries(deps, tenant, date, poly_id).await?.into_iter().filter(|e| status_id.is_none_or(|s| e.status_id == s)).map(|e| e.id).collect();
+    let entries: Vec<DayEntry> = day_entries(deps, tenant, date, poly_id).await?.into_iter().filter(|e| status_id.is_none_or(|s| e.status_id == s)).collect();
     let total = entries.len();
-    let page: Vec<i64> = entries.into_iter().skip(paging.offset()).take(paging.per_page).collect();
-    let list = reservation::many(deps, tenant, &page).await?;
-    Ok((with_relations(deps, tenant, list).await?, total))
+    let page: Vec<&DayEntry> = entries.iter().skip(paging.offset()).take(paging.per_page).collect();
+    // The day's index names each number's patient and poly: one batch reads them all.
+    let ids: Vec<i64> = page.iter().map(|e| e.id).collect();
+    let refs: Vec<(i64, i64)> = page.iter().map(|e| (e.patient_id, e.poly_id)).collect();
+    let mut nested = crate::nested::read(deps, tenant, &ids, &refs).await?;
+    Ok((nested.fulls(&ids), total))
 }
 
 /// The clinic's today, for routes whose date is optional.

@@ -85,7 +85,7 @@ pub fn record_key<T: Record>(tenant: &Tenant, id: i64) -> Key {
     Key::new(tenant.partition(T::KIND), id_key(id))
 }
 
-fn counter_key(tenant: &Tenant, kind: &str) -> Key {
+pub(crate) fn counter_key(tenant: &Tenant, kind: &str) -> Key {
     Key::new(tenant.partition("COUNTER"), kind)
 }
 
@@ -97,7 +97,7 @@ fn not_found<T: Record>() -> DomainError {
     DomainError::NotFound(format!("{} not found", T::LABEL))
 }
 
-fn decode<T: DeserializeOwned>(item: Item) -> DomainResult<T> {
+pub(crate) fn decode<T: DeserializeOwned>(item: Item) -> DomainResult<T> {
     serde_json::from_value(Value::Object(item)).map_err(|e| DomainError::Internal(format!("corrupt record: {e}")))
 }
 
@@ -189,6 +189,17 @@ pub(crate) async fn read<T: Record>(deps: &Deps, tenant: &Tenant, id: i64) -> Do
     Ok(Some((decode(item)?, version)))
 }
 
+/// Several records by id, trashed or not, in one batch read; missing ones left out.
+pub async fn get_many<T: Record>(deps: &Deps, tenant: &Tenant, ids: impl IntoIterator<Item = i64>) -> DomainResult<std::collections::HashMap<i64, Stored<T>>> {
+    let keys: Vec<Key> = ids.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().map(|id| record_key::<T>(tenant, id)).collect();
+    let mut out = std::collections::HashMap::with_capacity(keys.len());
+    for item in deps.table.get_many(&keys, None).await?.into_iter().flatten() {
+        let s: Stored<T> = decode(item)?;
+        out.insert(s.id, s);
+    }
+    Ok(out)
+}
+
 pub async fn get<T: Record>(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<Stored<T>>> {
     Ok(read::<T>(deps, tenant, id).await?.map(|(s, _)| s))
 }
@@ -203,15 +214,13 @@ pub async fn find<T: Record>(deps: &Deps, tenant: &Tenant, id: i64) -> DomainRes
 
 /// Every record of the kind (one partition: master data stays small), live or trashed.
 pub async fn list<T: Record>(deps: &Deps, tenant: &Tenant, trashed: bool) -> DomainResult<Vec<Stored<T>>> {
+    Ok(list_all::<T>(deps, tenant).await?.into_iter().filter(|s| s.is_trashed() == trashed).collect())
+}
+
+/// Every record of the kind, live and trashed: one Query on its partition.
+pub async fn list_all<T: Record>(deps: &Deps, tenant: &Tenant) -> DomainResult<Vec<Stored<T>>> {
     let items = antrean_store::query_all(deps.table.as_ref(), Query::partition(tenant.partition(T::KIND))).await?;
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let s: Stored<T> = decode(item)?;
-        if s.is_trashed() == trashed {
-            out.push(s);
-        }
-    }
-    Ok(out)
+    items.into_iter().map(decode).collect()
 }
 
 /// Maps a failed write back to what the clinic should hear.
@@ -361,10 +370,16 @@ pub async fn restore<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id:
 
 /// Hard delete (modules without a trash): the record and its guards go together.
 pub async fn delete<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<()> {
+    delete_with::<T>(deps, tenant, actor, id, |_| vec![]).await
+}
+
+/// [`delete`], with `extra` ops (never failing ones) built from the record being deleted.
+pub async fn delete_with<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, extra: impl Fn(&Stored<T>) -> Vec<Op>) -> DomainResult<()> {
     for attempt in 0..MAX_ATTEMPTS {
         let Some((current, version)) = read::<T>(deps, tenant, id).await? else { return Err(not_found::<T>()) };
         let now = deps.clock.now();
         let mut ops = vec![Op::delete_if(record_key::<T>(tenant, id), Condition::equals(VERSION, version))];
+        ops.extend(extra(&current));
         for u in current.data.unique() {
             ops.push(Op::delete_if(guard_key::<T>(tenant, &u), Condition::equals("id", id)));
         }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::paging::Paging;
 use crate::poly::Poly;
-use crate::record::{self, Stored};
+use crate::record;
 use crate::rollup::{self, DayPoly, Insurance};
 use crate::status::WORKFLOW;
 use crate::tenant::Tenant;
@@ -82,13 +82,17 @@ pub struct Polies {
 
 impl Polies {
     pub async fn load(deps: &Deps, tenant: &Tenant) -> DomainResult<Polies> {
-        let mut by_id = BTreeMap::new();
-        for trashed in [false, true] {
-            for p in record::list::<Poly>(deps, tenant, trashed).await? {
-                let p: Stored<Poly> = p;
-                by_id.insert(p.id, (p.data.name, !trashed));
-            }
-        }
+        // Only id, name and whether it is trashed.
+        let q = antrean_store::Query::partition(tenant.partition(<Poly as record::Record>::KIND)).only(&["id", "name", "deleted_at"]);
+        let items = antrean_store::query_all(deps.table.as_ref(), q).await?;
+        let by_id = items
+            .iter()
+            .filter_map(|i| {
+                let id = i.get("id")?.as_i64()?;
+                let name = i.get("name")?.as_str()?.to_string();
+                Some((id, (name, i.get("deleted_at").is_none_or(serde_json::Value::is_null))))
+            })
+            .collect();
         Ok(Polies { by_id })
     }
     pub fn name(&self, id: i64) -> String {

@@ -134,13 +134,10 @@ pub async fn rows(deps: &Deps, tenant: &Tenant, f: &Filters, tz: Tz) -> DomainRe
 
 /// The names of the clinic's users by id, for the export's title row.
 pub async fn user_names(deps: &Deps, tenant: &Tenant) -> DomainResult<BTreeMap<i64, String>> {
-    let mut out = BTreeMap::new();
-    for trashed in [false, true] {
-        for u in crate::record::list::<crate::user::User>(deps, tenant, trashed).await? {
-            out.insert(u.id, u.data.name.clone());
-        }
-    }
-    Ok(out)
+    // Only id and name of each user, trashed or not.
+    let q = antrean_store::Query::partition(tenant.partition(<crate::user::User as crate::record::Record>::KIND)).only(&["id", "name"]);
+    let items = antrean_store::query_all(deps.table.as_ref(), q).await?;
+    Ok(items.iter().filter_map(|i| Some((i.get("id")?.as_i64()?, i.get("name")?.as_str()?.to_string()))).collect())
 }
 
 #[cfg(test)]

@@ -7,42 +7,82 @@ use chrono_tz::Tz;
 use crate::error::DomainResult;
 use crate::record::Stored;
 use crate::report_visits::Visit;
-use crate::reservation::{self, Reservation};
+use antrean_store::Key;
+
+use crate::reservation::{self, DayEntry, Reservation};
 use crate::rollup::{self, ReservationFacts};
 use crate::tenant::Tenant;
 use crate::{patient, Deps};
 
-/// Every reservation of one clinic day: one Query on the day's queue index, then the records.
+/// Every reservation of one clinic day: one Query on the day's queue index, then one batch
+/// read of the records.
 async fn day_reservations(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<Stored<Reservation>>> {
     let ids: Vec<i64> = reservation::day_entries(deps, tenant, date, None).await?.into_iter().map(|e| e.id).collect();
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(100) {
-        out.extend(reservation::many(deps, tenant, chunk).await?);
-    }
-    Ok(out)
+    reservation::many(deps, tenant, &ids).await
 }
 
-/// The reservations of one clinic day, any poly, any status.
-pub async fn day_visits(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz) -> DomainResult<Vec<Visit>> {
-    let list = day_reservations(deps, tenant, date).await?;
-    let patients = patient::many(deps, tenant, list.iter().map(|r| r.data.patient_id)).await?;
-    Ok(list
-        .into_iter()
-        .map(|r| {
-            let stages = r.data.stages();
-            Visit {
-                date,
-                queue_number: r.data.queue_number,
-                patient_name: patients.get(&r.data.patient_id).map(|p| p.data.patient_name.clone()).unwrap_or_default(),
-                poly_id: r.data.poly_id,
-                is_bpjs: r.data.bpjs,
-                status: r.data.status_code.clone(),
-                registered_at: stages.registered_at,
-                called_in_at: stages.with_doctor_at,
-                wait_secs: rollup::waiting_seconds(date, &stages, tz),
-            }
-        })
-        .collect())
+/// The day's index entries `keep` keeps, in `order`, and of those the `skip`/`take` slice
+/// read in full: records and patients in one batch read. `keep` judges on the index (poly,
+/// status, insurance); `None` from it means the index cannot tell (an item older than the
+/// insurance on the index), and then every record of the day is read and `keep_visit` decides.
+pub async fn day_visits_slice(
+    deps: &Deps,
+    tenant: &Tenant,
+    date: NaiveDate,
+    tz: Tz,
+    keep: impl Fn(&DayEntry) -> Option<bool>,
+    keep_visit: impl Fn(&Visit) -> bool,
+    order: impl Fn(&DayEntry, &DayEntry) -> std::cmp::Ordering,
+    (skip, take): (usize, usize),
+) -> DomainResult<Vec<Visit>> {
+    let mut entries = reservation::day_entries(deps, tenant, date, None).await?;
+    entries.sort_by(&order);
+    let judged: Option<Vec<bool>> = entries.iter().map(&keep).collect();
+    let Some(judged) = judged else {
+        let all = visits(deps, tenant, date, tz, &entries).await?;
+        return Ok(all.into_iter().filter(&keep_visit).skip(skip).take(take).collect());
+    };
+    let slice: Vec<DayEntry> = entries.into_iter().zip(judged).filter(|(_, k)| *k).map(|(e, _)| e).skip(skip).take(take).collect();
+    visits(deps, tenant, date, tz, &slice).await
+}
+
+/// The visits of the given index entries, in their order (missing records left out): the
+/// records and their patients in one batch read.
+async fn visits(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz, entries: &[DayEntry]) -> DomainResult<Vec<Visit>> {
+    let patient_ids: Vec<i64> = entries.iter().map(|e| e.patient_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut keys: Vec<Key> = entries.iter().map(|e| reservation::key(tenant, e.id)).collect();
+    keys.extend(patient_ids.iter().map(|id| patient::key(tenant, *id)));
+    let mut items = deps.table.get_many(&keys, None).await?.into_iter();
+    let mut list = Vec::with_capacity(entries.len());
+    for item in items.by_ref().take(entries.len()).flatten() {
+        list.push(reservation::decode(item)?.0);
+    }
+    let mut names = std::collections::HashMap::new();
+    for item in items.flatten() {
+        let (p, _) = patient::decode(item)?;
+        names.insert(p.id, p.data.patient_name);
+    }
+    // An index item older than its patient id names none: such records' patients are read after.
+    let unnamed: Vec<i64> = list.iter().map(|r| r.data.patient_id).filter(|id| !names.contains_key(id)).collect();
+    if !unnamed.is_empty() {
+        names.extend(patient::many(deps, tenant, unnamed).await?.into_iter().map(|(id, p)| (id, p.data.patient_name)));
+    }
+    Ok(list.into_iter().map(|r| visit(date, r.clone(), names.get(&r.data.patient_id).cloned().unwrap_or_default(), tz)).collect())
+}
+
+fn visit(date: NaiveDate, r: Stored<Reservation>, patient_name: String, tz: Tz) -> Visit {
+    let stages = r.data.stages();
+    Visit {
+        date,
+        queue_number: r.data.queue_number,
+        patient_name,
+        poly_id: r.data.poly_id,
+        is_bpjs: r.data.bpjs,
+        status: r.data.status_code.clone(),
+        registered_at: stages.registered_at,
+        called_in_at: stages.with_doctor_at,
+        wait_secs: rollup::waiting_seconds(date, &stages, tz),
+    }
 }
 
 /// What the rollups count of each reservation of one clinic day.

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::error::DomainResult;
+use crate::reservation::DayEntry;
 use crate::paging::Paging;
 use crate::report::{minutes, Cell, Column, Filters, Pagination, Polies, Rows};
 use crate::rollup::{self, slot_of, DayPoly, Insurance, SLOTS};
@@ -28,11 +29,6 @@ pub struct Visit {
     pub called_in_at: Option<DateTime<Utc>>,
     /// See [`rollup::waiting_seconds`].
     pub wait_secs: Option<i64>,
-}
-
-/// The reservations of one clinic day, any poly, any status.
-async fn day_visits(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz) -> DomainResult<Vec<Visit>> {
-    crate::report_source::day_visits(deps, tenant, date, tz).await
 }
 
 fn matches(v: &Visit, f: &Filters) -> bool {
@@ -92,27 +88,42 @@ pub fn rows_of(visits: &[Visit], polies: &Polies, tz: Tz) -> Rows {
     Rows { columns: columns(), rows: visits.iter().map(|v| row(v, polies, tz)).collect() }
 }
 
-/// One day's matching reservations in report order: poly name, then queue number.
-async fn day_rows(deps: &Deps, tenant: &Tenant, date: NaiveDate, f: &Filters, polies: &Polies, tz: Tz) -> DomainResult<Vec<Visit>> {
-    let mut list: Vec<Visit> = day_visits(deps, tenant, date, tz).await?.into_iter().filter(|v| matches(v, f)).collect();
-    list.sort_by(|a, b| {
-        polies.name(a.poly_id).cmp(&polies.name(b.poly_id)).then(a.poly_id.cmp(&b.poly_id)).then(a.queue_number.cmp(&b.queue_number))
-    });
-    Ok(list)
+/// Whether the filters keep a reservation, judged on the day's queue index; `None` when the
+/// index item cannot tell (it predates the insurance on the index).
+fn keeps(e: &DayEntry, f: &Filters) -> Option<bool> {
+    let insurance = match f.insurance {
+        None => true,
+        Some(i) => Insurance::of(e.bpjs?) == i,
+    };
+    Some(insurance && f.poly_id.is_none_or(|p| e.poly_id == p) && f.statuses.as_ref().is_none_or(|s| s.iter().any(|c| c.eq_ignore_ascii_case(&e.status_code))))
 }
 
-/// Every matching reservation of the period (what the export writes).
+/// One day's matching reservations in report order (poly name, then queue number), rows
+/// `skip..skip + take` of them: only those are read in full.
+async fn day_rows(deps: &Deps, tenant: &Tenant, date: NaiveDate, f: &Filters, polies: &Polies, tz: Tz, range: (usize, usize)) -> DomainResult<Vec<Visit>> {
+    let order = |a: &DayEntry, b: &DayEntry| {
+        polies.name(a.poly_id).cmp(&polies.name(b.poly_id)).then(a.poly_id.cmp(&b.poly_id)).then(a.queue_number.cmp(&b.queue_number))
+    };
+    crate::report_source::day_visits_slice(deps, tenant, date, tz, |e| keeps(e, f), |v| matches(v, f), order, range).await
+}
+
+/// How many days an export reads at once (each a Query and a batch read).
+const DAYS_IN_FLIGHT: usize = 4;
+
+/// Every matching reservation of the period (what the export writes), a few days at once.
 pub async fn all_rows(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies, tz: Tz) -> DomainResult<Rows> {
+    use futures::{StreamExt, TryStreamExt};
     let counts = rollup::read(deps.table.as_ref(), tenant, f.from, f.to).await?;
-    let mut rows = Vec::new();
-    for date in f.from.iter_days().take_while(|d| *d <= f.to) {
-        // A day whose rollups hold no matching reservation has none to read.
-        if counts.iter().filter(|d| d.date == date).map(|d| matching(d, f)).sum::<i64>() == 0 {
-            continue;
-        }
-        rows.extend(day_rows(deps, tenant, date, f, polies, tz).await?.iter().map(|v| row(v, polies, tz)));
-    }
-    Ok(Rows { columns: columns(), rows })
+    // A day whose rollups hold no matching reservation has none to read.
+    let days: Vec<NaiveDate> = f
+        .from
+        .iter_days()
+        .take_while(|d| *d <= f.to)
+        .filter(|date| counts.iter().filter(|d| d.date == *date).map(|d| matching(d, f)).sum::<i64>() > 0)
+        .collect();
+    let reads: Vec<_> = days.iter().map(|date| day_rows(deps, tenant, *date, f, polies, tz, (0, usize::MAX))).collect();
+    let per_day: Vec<Vec<Visit>> = futures::stream::iter(reads).buffered(DAYS_IN_FLIGHT).try_collect().await?;
+    Ok(Rows { columns: columns(), rows: per_day.iter().flatten().map(|v| row(v, polies, tz)).collect() })
 }
 
 /// One page: totals from the rollups, rows from the days the page covers.
@@ -140,10 +151,8 @@ pub async fn page(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies, tz
             skip -= n;
             continue;
         }
-        let day = day_rows(deps, tenant, date, f, polies, tz).await?;
-        for v in day.iter().skip(skip).take(paging.per_page - rows.len()) {
-            rows.push(row(v, polies, tz));
-        }
+        let day = day_rows(deps, tenant, date, f, polies, tz, (skip, paging.per_page - rows.len())).await?;
+        rows.extend(day.iter().map(|v| row(v, polies, tz)));
         skip = 0;
     }
     Ok((Rows { columns: columns(), rows }, Pagination::of(paging, total)))

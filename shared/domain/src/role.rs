@@ -1,5 +1,7 @@
 //! Roles: a name and the permissions it grants. The seed's six roles are created with every
 //! clinic, in the seed's order, so role ids 1..6 mean what the seed's dummy data expects.
+use std::collections::HashMap;
+
 use antrean_store::Op;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,17 +70,31 @@ pub fn seed_ops(tenant: &Tenant, ts: &str) -> Vec<Op> {
     record::seed_ops(tenant, defaults(), ts).expect("the default roles serialise")
 }
 
-/// The union of the permissions of the given live roles.
+/// The union of the permissions of the given live roles (one batch read).
 pub async fn permissions_of(deps: &crate::Deps, tenant: &Tenant, role_ids: &[i64]) -> DomainResult<Vec<(i64, String, Vec<Permission>)>> {
-    let mut out = Vec::new();
-    for id in role_ids {
-        if let Some(r) = record::get::<Role>(deps, tenant, *id).await? {
-            if !r.is_trashed() {
-                out.push((r.id, r.data.name, r.data.permissions));
-            }
+    permissions_of_read(deps, tenant, role_ids, HashMap::new()).await
+}
+
+/// [`permissions_of`], given roles already read (a batch took them along): only the others are read.
+pub async fn permissions_of_read(
+    deps: &crate::Deps,
+    tenant: &Tenant,
+    role_ids: &[i64],
+    mut read: HashMap<i64, Stored<Role>>,
+) -> DomainResult<Vec<(i64, String, Vec<Permission>)>> {
+    let missing: Vec<antrean_store::Key> = role_ids.iter().filter(|id| !read.contains_key(id)).map(|id| record::record_key::<Role>(tenant, *id)).collect();
+    if !missing.is_empty() {
+        for item in deps.table.get_many(&missing, None).await?.into_iter().flatten() {
+            let r: Stored<Role> = record::decode(item)?;
+            read.insert(r.id, r);
         }
     }
-    Ok(out)
+    Ok(role_ids
+        .iter()
+        .filter_map(|id| read.remove(id))
+        .filter(|r| !r.is_trashed())
+        .map(|r| (r.id, r.data.name, r.data.permissions))
+        .collect())
 }
 
 /// A valid role create/update form: `{"name": "administrator", "permissions": ["poly.view"]}`.

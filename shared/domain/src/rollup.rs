@@ -209,6 +209,49 @@ pub fn extreme_ops(tenant: &Tenant, before: Option<&ReservationFacts>, after: &R
     ]
 }
 
+/// Folds the waiting-time extremes into the reservation's own atomic write, given the bucket
+/// as this attempt read it: a new `wait_min` / `wait_max` is set on the bucket's update, on
+/// condition that the extremes are still as read (if another writer moved one first, the
+/// write fails and the caller reads again). Nothing is added when the extremes already hold.
+pub fn fold_extremes(ops: &mut Vec<Op>, tenant: &Tenant, bucket: Option<&Item>, before: Option<&ReservationFacts>, after: &ReservationFacts) {
+    let Some(w) = after.wait_secs else { return };
+    if before.is_some_and(|b| b.same_bucket(after) && b.wait_secs == Some(w)) {
+        return;
+    }
+    let read = |attr: &str| bucket.and_then(|b| b.get(attr)).and_then(serde_json::Value::as_i64);
+    let as_read = |attr: &str| match read(attr) {
+        Some(v) => Condition::equals(attr, v),
+        None => Condition::attr_not_exists(attr),
+    };
+    let mut sets = Vec::new();
+    let mut conditions = Vec::new();
+    if read("wait_min").is_none_or(|m| w < m) {
+        sets.push(("wait_min", w));
+        conditions.push(as_read("wait_min"));
+    }
+    if read("wait_max").is_none_or(|m| w > m) {
+        sets.push(("wait_max", w));
+        conditions.push(as_read("wait_max"));
+    }
+    if sets.is_empty() {
+        return;
+    }
+    let k = key(tenant, after.date, after.poly_id);
+    let condition = Condition::And(conditions);
+    let at = ops.iter().position(|op| matches!(op, Op::Update { key, condition: None, .. } if *key == k));
+    let mut update = match at {
+        Some(i) => match ops.remove(i) {
+            Op::Update { update, .. } => update,
+            _ => unreachable!("found as an update"),
+        },
+        None => Update::new().set("date", after.date.format("%Y-%m-%d").to_string()).set("poly_id", after.poly_id),
+    };
+    for (attr, v) in sets {
+        update = update.set(attr, v);
+    }
+    ops.push(Op::update_if(k, update, condition));
+}
+
 /// Writes [`extreme_ops`], each alone; a failed condition means the extreme already holds.
 /// Best effort: the reservation's write has already happened, so a failure is logged, not
 /// returned (a rebuild repairs it).

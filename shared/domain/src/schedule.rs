@@ -123,49 +123,64 @@ fn index_key(tenant: &Tenant, date: &str, id: i64) -> Key {
 // ---------------------------------------------------------------------------------------
 // The interface reservations use
 
-/// One live schedule with its version and booked count; 404 "Schedule not found" when missing or deleted.
-pub async fn slot(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Slot> {
-    let (schedule, version) = match read(deps, tenant, id).await? {
-        Some((s, v)) if !s.is_trashed() => (s, v),
-        _ => return Err(not_found()),
-    };
-    let booked = booked(deps, tenant, id).await?;
-    Ok(Slot { schedule, version, booked })
+/// The two keys a slot is read from (the record, its booked count), for a batch read.
+pub fn slot_keys(tenant: &Tenant, id: i64) -> [Key; 2] {
+    [record::record_key::<Schedule>(tenant, id), booked_key(tenant, id)]
 }
 
-/// The live schedules of a poly on a date, earliest start first (then id).
-pub async fn on_day(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<Vec<Slot>> {
-    let ids: Vec<i64> = on_date(deps, tenant, &date_string(date))
-        .await?
-        .into_iter()
-        .filter(|s| s.data.poly_id == poly_id)
-        .map(|s| s.id)
-        .collect();
-    // The record is the truth (version); the index only says which ones to read.
-    let reads = futures::future::join_all(ids.into_iter().map(|id| async move {
-        match slot(deps, tenant, id).await {
-            Ok(s) => Ok(Some(s)),
-            Err(DomainError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }))
-    .await;
+/// The live slot from a batch read of [`slot_keys`]; `None` when missing or deleted.
+pub fn slot_from(record: Option<Item>, booked: Option<Item>) -> DomainResult<Option<Slot>> {
+    let Some(item) = record else { return Ok(None) };
+    let version = item.get(VERSION).and_then(Value::as_i64).unwrap_or(0);
+    let schedule: Stored<Schedule> = decode(item)?;
+    if schedule.is_trashed() {
+        return Ok(None);
+    }
+    let booked = booked.and_then(|i| i.get(BOOKED).and_then(Value::as_i64)).unwrap_or(0);
+    Ok(Some(Slot { schedule, version, booked }))
+}
+
+/// One live schedule with its version and booked count (one batch read); 404 "Schedule not
+/// found" when missing or deleted.
+pub async fn slot(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Slot> {
+    let mut items = deps.table.get_many(&slot_keys(tenant, id), None).await?.into_iter();
+    slot_from(items.next().flatten(), items.next().flatten())?.ok_or_else(not_found)
+}
+
+/// The ids of a poly's schedules on a date, from the day index (one Query).
+pub async fn ids_on_day(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<Vec<i64>> {
+    let date = date_string(date);
+    let year: i32 = date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+    // Only the two attributes this needs come back (the index items copy the whole schedule).
+    let q = Query::partition(year_partition(tenant, year)).sort(SortKey::BeginsWith(format!("{date}#"))).only(&["id", "poly_id"]);
+    let items = antrean_store::query_all(deps.table.as_ref(), q).await?;
+    let n = |i: &Item, k: &str| i.get(k).and_then(Value::as_i64);
+    Ok(items.iter().filter(|i| n(i, "poly_id") == Some(poly_id)).filter_map(|i| n(i, "id")).collect())
+}
+
+/// The live slots of a poly among the batch answers for `ids` (two items each, as
+/// [`slot_keys`]), earliest start first (then id). The record is the truth; the index only
+/// said which ones to read.
+pub fn slots_from(poly_id: i64, items: impl IntoIterator<Item = Option<Item>>) -> DomainResult<Vec<Slot>> {
+    let mut items = items.into_iter();
     let mut slots = Vec::new();
-    for r in reads {
-        if let Some(s) = r? {
+    while let Some(record) = items.next() {
+        if let Some(s) = slot_from(record, items.next().flatten())? {
             if s.schedule.data.poly_id == poly_id {
                 slots.push(s);
             }
         }
     }
-    slots.sort_by(|a, b| {
-        a.schedule
-            .data
-            .start_time
-            .cmp(&b.schedule.data.start_time)
-            .then(a.schedule.id.cmp(&b.schedule.id))
-    });
+    slots.sort_by(|a, b| a.schedule.data.start_time.cmp(&b.schedule.data.start_time).then(a.schedule.id.cmp(&b.schedule.id)));
     Ok(slots)
+}
+
+/// The live schedules of a poly on a date, earliest start first (then id): one Query on the
+/// day index, one batch read of the records and their booked counts.
+pub async fn on_day(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<Vec<Slot>> {
+    let ids = ids_on_day(deps, tenant, poly_id, date).await?;
+    let keys: Vec<Key> = ids.iter().flat_map(|id| slot_keys(tenant, *id)).collect();
+    slots_from(poly_id, deps.table.get_many(&keys, None).await?)
 }
 
 /// The two ops a reservation adds to its own atomic write to take one place:
@@ -330,19 +345,9 @@ pub async fn list(deps: &Deps, tenant: &Tenant, filter: &ListFilter) -> DomainRe
     Ok(rows)
 }
 
-/// The doctors (users, trashed or not) of some schedules, by id: one GetItem per doctor.
+/// The doctors (users, trashed or not) of some schedules, by id: one batch read.
 pub async fn doctors_of(deps: &Deps, tenant: &Tenant, schedules: &[Stored<Schedule>]) -> DomainResult<HashMap<i64, Stored<User>>> {
-    let mut ids: Vec<i64> = schedules.iter().map(|s| s.data.doctor_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let reads = futures::future::join_all(ids.iter().map(|id| record::get::<User>(deps, tenant, *id))).await;
-    let mut out = HashMap::new();
-    for r in reads {
-        if let Some(u) = r? {
-            out.insert(u.id, u);
-        }
-    }
-    Ok(out)
+    record::get_many::<User>(deps, tenant, schedules.iter().map(|s| s.data.doctor_id)).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 //! Queue statuses. Their codes (`status_name`) are what the queue engine keys on; labels and
 //! information are the clinic's to edit. Seeded with every clinic, ids 1..7 in workflow order.
-use antrean_store::Op;
+use std::collections::HashMap;
+
+use antrean_store::{Item, Key, Op};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -8,7 +10,7 @@ use crate::audit::Actor;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::record::{self, Record, Stored, Unique};
 use crate::tenant::Tenant;
-use crate::{validate, Deps};
+use crate::{request_cache, validate, Deps};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Status {
@@ -45,6 +47,62 @@ pub fn defaults() -> Vec<Status> {
 
 pub fn seed_ops(tenant: &Tenant, ts: &str) -> Vec<Op> {
     record::seed_ops(tenant, defaults(), ts).expect("the default statuses serialise")
+}
+
+/// The keys of the workflow statuses: ids 1..7, as every clinic is seeded.
+pub fn workflow_keys(tenant: &Tenant) -> Vec<Key> {
+    (1..=WORKFLOW.len() as i64).map(|id| record::record_key::<Status>(tenant, id)).collect()
+}
+
+fn cache_name(tenant: &Tenant) -> String {
+    format!("statuses:{}", tenant.slug())
+}
+
+/// The workflow statuses by id from a batch read of [`workflow_keys`] (live and trashed: old
+/// reservations keep theirs); `None` when one is missing (then read them with [`workflow`]).
+fn from_items(items: impl IntoIterator<Item = Option<Item>>) -> DomainResult<Option<HashMap<i64, Stored<Status>>>> {
+    let mut out = HashMap::new();
+    for item in items {
+        let Some(item) = item else { return Ok(None) };
+        let s: Stored<Status> = record::decode(item)?;
+        out.insert(s.id, s);
+    }
+    Ok(Some(out))
+}
+
+/// Keeps the statuses a batch read of [`workflow_keys`] brought for the rest of the request.
+pub fn take_from_batch(tenant: &Tenant, items: Vec<Option<Item>>) -> DomainResult<()> {
+    if let Some(map) = from_items(items)? {
+        request_cache::prime(&cache_name(tenant), map);
+    }
+    Ok(())
+}
+
+/// Whether this request already has the statuses (a batch read need not fetch them again).
+pub fn known(tenant: &Tenant) -> bool {
+    request_cache::has(&cache_name(tenant))
+}
+
+/// The clinic's workflow statuses by id: one batch read, once per request. Reservations only
+/// ever hold these (the engine sets them by code).
+pub async fn workflow(deps: &Deps, tenant: &Tenant) -> DomainResult<HashMap<i64, Stored<Status>>> {
+    request_cache::memo(&cache_name(tenant), async {
+        if let Some(map) = from_items(deps.table.get_many(&workflow_keys(tenant), None).await?)? {
+            return Ok(map);
+        }
+        // A clinic seeded otherwise: every status it has.
+        Ok(record::list_all::<Status>(deps, tenant).await?.into_iter().map(|s| (s.id, s)).collect())
+    })
+    .await
+}
+
+/// The live status with a workflow code (`WAITING` …).
+pub fn status_by_code<'a>(statuses: &'a HashMap<i64, Stored<Status>>, code: &str) -> DomainResult<&'a Stored<Status>> {
+    statuses
+        .values()
+        .filter(|s| !s.is_trashed() && s.data.status_name.eq_ignore_ascii_case(code))
+        .min_by_key(|s| s.id)
+        .ok_or_else(|| DomainError::Internal(format!("the clinic has no live {code} status")))
 }
 
 /// True for the codes the queue engine keys on.

@@ -28,7 +28,6 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::configuration::config::{config_value, N8N_WEBHOOK_SECRET, N8N_WEBHOOK_URL};
 use crate::error::DomainResult;
 use crate::tenant::Tenant;
 use crate::{clinic, Deps};
@@ -222,12 +221,8 @@ async fn send(sender: &dyn WebhookSender, url: &str, secret: Option<&str>, body:
 
 /// The clinic's URL and secret; blank values count as unset.
 async fn settings(deps: &Deps, tenant: &Tenant) -> DomainResult<(Option<String>, Option<String>)> {
-    let (url, secret) = futures::try_join!(
-        config_value(deps, tenant, N8N_WEBHOOK_URL),
-        config_value(deps, tenant, N8N_WEBHOOK_SECRET)
-    )?;
-    let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    Ok((set(url), set(secret)))
+    let s = crate::configuration::settings::settings(deps, tenant).await?;
+    Ok((s.n8n_webhook_url, s.n8n_webhook_secret))
 }
 
 /// The delay after `failures` failed attempts (1 = the call itself failed): 30 s doubling up

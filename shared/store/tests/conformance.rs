@@ -786,6 +786,27 @@ fn template_defines_the_table_the_port_expects() {
     assert!(attrs.values().all(|t| t == "S"), "{attrs:?}");
 }
 
+/// The functions' table policies allow every call the DynamoDB adapter makes: a call left out
+/// works against DynamoDB Local and fails with AccessDenied on AWS.
+#[test]
+fn template_policies_allow_every_call_the_adapter_makes() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(include_str!("../../../template.yaml")).unwrap();
+    let actions = |policy: &str| -> Vec<String> {
+        let statements = doc["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"].as_sequence().unwrap_or_else(|| panic!("{policy}"));
+        statements.iter().flat_map(|s| s["Action"].as_sequence().cloned().unwrap_or_default()).filter_map(|a| a.as_str().map(str::to_string)).collect()
+    };
+    let read = actions("ClinicTableReadPolicy");
+    for call in ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"] {
+        assert!(read.iter().any(|a| a == call), "ClinicTableReadPolicy lacks {call}: {read:?}");
+    }
+    assert!(!read.iter().any(|a| a == "dynamodb:Scan"), "no Scan: {read:?}");
+    let write = actions("ClinicTableWritePolicy");
+    // TransactWriteItems is authorised per item by these.
+    for call in ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"] {
+        assert!(write.iter().any(|a| a == call), "ClinicTableWritePolicy lacks {call}: {write:?}");
+    }
+}
+
 #[tokio::test]
 async fn dynamodb_table_is_created_once_as_the_template_says() {
     let template = include_str!("../../../template.yaml");

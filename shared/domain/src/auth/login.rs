@@ -100,7 +100,7 @@ pub async fn login(deps: &Deps, tenant: &Tenant, req: &LoginRequest) -> DomainRe
         deps.table.write(ops).await?;
         return Err(if lock { locked(LOCK_MINUTES) } else { DomainError::InvalidCredentials(WRONG_CREDENTIALS.into()) });
     }
-    let (token, claims) = deps.tokens.issue(tenant, user.id, now)?;
+    let (token, claims) = deps.tokens.issue(tenant, user.id, &user.data.roles, now)?;
     let reset = Update::new().set("failed_attempts", 0).remove("blocked_until").set("last_login_at", now.timestamp());
     deps.table.write(vec![token::session_put(tenant, &claims, now.timestamp_millis()), Op::update_if(key, reset, Condition::Exists)]).await?;
     Ok(LoggedIn { token, claims, user })

@@ -9,7 +9,11 @@ use crate::auth::{api_key, token};
 use crate::error::{DomainError, DomainResult};
 use crate::permission::Permission;
 use crate::tenant::Tenant;
-use crate::{role, user, Deps};
+use crate::configuration::settings;
+use crate::record::{self, Stored};
+use crate::role::{self, Role};
+use crate::user::User;
+use crate::Deps;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credential {
@@ -48,22 +52,34 @@ pub async fn authenticate(deps: &Deps, bearer: &str) -> DomainResult<Principal> 
     let now = deps.clock.now();
     let claims = deps.tokens.verify(bearer, now)?;
     let tenant = Tenant::parse(&claims.clinic).map_err(|_| DomainError::Unauthenticated)?;
-    let session = deps.table.get(&token::session_key(&tenant, &claims.jti)).await?;
-    let issued_ms = match session {
+    let user_id: i64 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
+    // One batch: the session, the user, and the roles the token says the user had.
+    let mut keys = vec![token::session_key(&tenant, &claims.jti), record::record_key::<User>(&tenant, user_id)];
+    keys.extend(claims.roles.iter().map(|id| record::record_key::<Role>(&tenant, *id)));
+    // Nearly every route then wants the clinic's zone: the profile comes along in the same batch.
+    keys.push(settings::key(&tenant));
+    let mut items = deps.table.get_many(&keys, None).await?.into_iter();
+    let profile = items.next_back().flatten();
+    settings::take_from_batch(&tenant, profile.as_ref());
+    let issued_ms = match items.next().flatten() {
         Some(s) if !is_expired(&s, now.timestamp()) => s.get("issued_ms").and_then(serde_json::Value::as_i64).unwrap_or(0),
         _ => return Err(DomainError::Unauthenticated),
     };
-    let user_id: i64 = claims.sub.parse().map_err(|_| DomainError::Unauthenticated)?;
     // A deleted user's tokens stop working at once.
-    let user = user::find(deps, &tenant, user_id).await.map_err(|e| match e {
-        DomainError::NotFound(_) => DomainError::Unauthenticated,
-        other => other,
-    })?;
+    let user: Stored<User> = match items.next().flatten().map(record::decode::<Stored<User>>).transpose()? {
+        Some(u) if !u.is_trashed() => u,
+        _ => return Err(DomainError::Unauthenticated),
+    };
     // A password reset ends every session opened before it.
     if user.data.sessions_revoked_ms.is_some_and(|revoked| issued_ms < revoked) {
         return Err(DomainError::Unauthenticated);
     }
-    let roles = role::permissions_of(deps, &tenant, &user.data.roles).await?;
+    let mut hinted: std::collections::HashMap<i64, Stored<Role>> = std::collections::HashMap::new();
+    for r in items.flatten() {
+        let r: Stored<Role> = record::decode(r)?;
+        hinted.insert(r.id, r);
+    }
+    let roles = role::permissions_of_read(deps, &tenant, &user.data.roles, hinted).await?;
     let permissions = roles.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
     Ok(Principal {
         tenant,

@@ -18,6 +18,10 @@ pub struct Claims {
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
+    /// The user's role ids at sign-in: only a hint of which role items to read along with the
+    /// session and the user. The live user's roles decide; a changed role list costs one read more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<i64>,
 }
 
 pub struct TokenKeys {
@@ -35,13 +39,14 @@ impl TokenKeys {
         Ok(TokenKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), lifetime })
     }
 
-    pub fn issue(&self, tenant: &Tenant, user_id: i64, now: DateTime<Utc>) -> DomainResult<(String, Claims)> {
+    pub fn issue(&self, tenant: &Tenant, user_id: i64, roles: &[i64], now: DateTime<Utc>) -> DomainResult<(String, Claims)> {
         let claims = Claims {
             sub: user_id.to_string(),
             clinic: tenant.slug().to_string(),
             jti: uuid::Uuid::new_v4().simple().to_string(),
             iat: now.timestamp(),
             exp: (now + self.lifetime).timestamp(),
+            roles: roles.to_vec(),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| DomainError::Internal(format!("signing failed: {e}")))?;

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::is_http_url;
-use crate::error::{DomainResult, FieldErrors};
-use crate::record::{self, Record, Unique};
+use crate::audit::Actor;
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::record::{self, Record, Requirement, Stored, Unique};
 use crate::tenant::Tenant;
 use crate::{validate, Deps};
 
@@ -90,16 +91,32 @@ pub async fn config_value(deps: &Deps, tenant: &Tenant, name: &str) -> DomainRes
 }
 
 /// The clinic's timezone: its `clinic_timezone` config, else the zone its profile was
-/// created with, else `Asia/Jakarta`.
+/// created with, else `Asia/Jakarta` (read once per request, see `settings`).
 pub async fn clinic_timezone(deps: &Deps, tenant: &Tenant) -> DomainResult<Tz> {
-    Ok(match config_value(deps, tenant, CLINIC_TIMEZONE).await? {
-        Some(v) => v.parse::<Tz>().unwrap_or_else(|_| {
-            tracing::warn!(clinic = tenant.slug(), value = %v, "stored clinic_timezone is not a zone; using the default");
-            DEFAULT_TIMEZONE
-        }),
-        // No config: the zone the clinic was created with, else the default.
-        None => crate::clinic::find(deps, tenant).await?.and_then(|c| c.timezone.parse::<Tz>().ok()).unwrap_or(DEFAULT_TIMEZONE),
+    Ok(super::settings::settings(deps, tenant).await?.zone)
+}
+
+/// The requirement that keeps the profile's copy of an engine config right (see `settings`).
+fn kept_in_profile(tenant: &Tenant, before: Option<&Config>, after: Option<&Config>) -> Vec<Requirement> {
+    super::settings::sync_op(tenant, before, after)
+        .map(|op| Requirement { op, error: DomainError::Internal("an unconditional update failed".into()) })
+        .into_iter()
+        .collect()
+}
+
+pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, config: Config) -> DomainResult<Stored<Config>> {
+    record::create(deps, tenant, actor, config.clone(), |_| kept_in_profile(tenant, None, Some(&config))).await
+}
+
+pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, config: Config) -> DomainResult<Stored<Config>> {
+    record::update::<Config>(deps, tenant, actor, id, |current| Ok((config.clone(), kept_in_profile(tenant, Some(&current.data), Some(&config))))).await
+}
+
+pub async fn delete(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<()> {
+    record::delete_with::<Config>(deps, tenant, actor, id, |current| {
+        kept_in_profile(tenant, Some(&current.data), None).into_iter().map(|r| r.op).collect()
     })
+    .await
 }
 
 #[cfg(test)]

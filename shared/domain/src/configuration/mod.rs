@@ -9,6 +9,7 @@ pub mod config;
 pub mod faq;
 pub mod message_template;
 pub mod reminder_config;
+pub mod settings;
 pub mod whatsapp_config;
 
 pub use config::{clinic_timezone, config_value};

@@ -63,7 +63,7 @@ impl PolyDay {
     }
 
     pub fn position(&self, r: &Reservation, schedule: Option<&Schedule>, now: DateTime<Utc>) -> Position {
-        let (now_anamnesa, now_serving) = current_of(&self.entries);
+        let (now_anamnesa, now_serving) = current_of(&self.entries, r.poly_id);
         let waiting = is_open(&r.status_code) && r.status_code != WITH_DOCTOR;
         if !waiting {
             return Position { now_anamnesa, now_serving, ahead: None, estimated_at: None };
@@ -107,7 +107,7 @@ mod tests {
     use super::*;
 
     fn entry(n: i64, code: &str) -> DayEntry {
-        DayEntry { id: n, poly_id: 1, patient_id: n, queue_number: n, status_code: code.into(), status_id: 1, called_ms: Some(n) }
+        DayEntry { id: n, poly_id: 1, patient_id: n, queue_number: n, status_code: code.into(), status_id: 1, called_ms: Some(n), bpjs: Some(false) }
     }
 
     fn reservation(n: i64, code: &str) -> Reservation {

@@ -3,7 +3,7 @@
 //! values checked. Secret values (`*_secret`, `*_token`, …) are shown only to callers who
 //! may change configs.
 use antrean_domain::auth::principal::Principal;
-use antrean_domain::configuration::config::{is_secret, Config};
+use antrean_domain::configuration::config::{self, is_secret, Config};
 use antrean_domain::permission::Permission;
 use antrean_domain::record::{self, Stored};
 use axum::extract::{Path, State};
@@ -86,7 +86,7 @@ async fn select(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Mes
 async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<ConfigCreated>>> {
     caller.require(Permission::ConfigManage)?;
     let config = Config::parse(&body)?;
-    let stored = record::create(&s.deps, &caller.tenant, &caller.actor, config, |_| vec![]).await?;
+    let stored = config::create(&s.deps, &caller.tenant, &caller.actor, config).await?;
     Ok(Json(envelope::message_data(
         "Config created successfully",
         ConfigCreated { name: stored.data.name, value: stored.data.value, updated_at: stored.updated_at, created_at: stored.created_at, id: stored.id },
@@ -111,7 +111,7 @@ async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String
     or_not_found(record::find::<Config>(&s.deps, &caller.tenant, id).await, NOT_FOUND)?;
     let config = Config::parse(&body)?;
     let stored =
-        or_not_found(record::update::<Config>(&s.deps, &caller.tenant, &caller.actor, id, |_| Ok((config.clone(), vec![]))).await, NOT_FOUND)?;
+        or_not_found(config::update(&s.deps, &caller.tenant, &caller.actor, id, config).await, NOT_FOUND)?;
     Ok(Json(envelope::message_data("Config updated successfully", view(stored, &caller))))
 }
 
@@ -120,6 +120,6 @@ async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String
 async fn delete(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Message>> {
     caller.require(Permission::ConfigManage)?;
     let id = parse_id(&id, NOT_FOUND)?;
-    or_not_found(record::delete::<Config>(&s.deps, &caller.tenant, &caller.actor, id).await, NOT_FOUND)?;
+    or_not_found(config::delete(&s.deps, &caller.tenant, &caller.actor, id).await, NOT_FOUND)?;
     Ok(Json(envelope::message("Config deleted successfully")))
 }

@@ -53,7 +53,7 @@ fn permission(mv: Move) -> Permission {
     }
 }
 
-/// After a change: remember the call for the boards, push the snapshot, tell n8n of a call.
+/// After a change: push the snapshot to the boards, tell n8n of a call.
 /// None of it can fail the change, which has already happened.
 async fn announce(s: &AppState, tenant: &Tenant, date: chrono::NaiveDate, call: Option<(Call, String)>) -> Option<Outcome> {
     let (call, poly_name) = match call {
@@ -63,9 +63,7 @@ async fn announce(s: &AppState, tenant: &Tenant, date: chrono::NaiveDate, call: 
             return None;
         }
     };
-    if let Err(e) = board::record_call(&s.deps, tenant, &call).await {
-        tracing::warn!(error = %e, "could not record the call for the boards; the next call repairs it");
-    }
+    // The move's own write recorded the call for the boards.
     s.live.changed(&s.deps, tenant, date).await;
     let event = CallEvent {
         current_queue: call.queue_number,

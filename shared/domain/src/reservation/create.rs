@@ -1,0 +1,367 @@
+//! Creating a reservation (seed "Reservation Create"): the form, the patient it names, the
+//! schedule it takes a place in, and the one atomic write that hands out the queue number.
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use antrean_store::{Condition, Item, Key, Op, StoreError};
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::*;
+use crate::audit::{self, Action, Actor};
+use crate::clock::stamp;
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::patient::{self, Patient, PatientForm};
+use crate::poly::Poly;
+use crate::record::{self, Record, Stored, Unique};
+use crate::rollup;
+use crate::schedule::{self, Slot};
+use crate::status::Status;
+use crate::tenant::Tenant;
+use crate::{validate, Deps};
+
+// ----- the form
+
+/// `poly_id`, `schedule_id` (nullable), `bpjs`, `date` and the patient's fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReservationForm {
+    pub patient: PatientForm,
+    pub poly_id: i64,
+    pub schedule_id: Option<i64>,
+    pub bpjs: bool,
+    pub date: NaiveDate,
+}
+
+fn parse_bool(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<bool> {
+    match body.get(field) {
+        None | Some(Value::Null) => Some(false),
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Some(n.as_i64() == Some(1)),
+        Some(Value::String(s)) if matches!(s.as_str(), "0" | "1" | "true" | "false") => Some(s == "1" || s == "true"),
+        Some(_) => {
+            errors.add(field, format!("The {} field must be true or false.", validate::human(field)));
+            None
+        }
+    }
+}
+
+impl ReservationForm {
+    /// The body's rules; `today` is the clinic's today (a past date is refused).
+    pub fn parse(body: &Value, today: NaiveDate, with_schedule: bool) -> DomainResult<ReservationForm> {
+        let mut errors = FieldErrors::new();
+        let patient = PatientForm::parse(&mut errors, body);
+        let poly_id = validate::required_id(&mut errors, body, "poly_id");
+        let schedule_id = if with_schedule { validate::optional_id(&mut errors, body, "schedule_id") } else { Some(None) };
+        let bpjs = parse_bool(&mut errors, body, "bpjs");
+        let date = validate::required_date(&mut errors, body, "date");
+        if let Some(d) = date {
+            if d < today {
+                errors.add("date", PAST_DATE);
+            }
+        }
+        if bpjs == Some(true) && patient.as_ref().is_some_and(|p| p.no_bpjs.is_none()) && !errors.has("no_bpjs") {
+            errors.add("no_bpjs", "The no bpjs field is required when bpjs is true.");
+        }
+        errors.into_result()?;
+        match (patient, poly_id, schedule_id, bpjs, date) {
+            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date }),
+            _ => Err(DomainError::Internal("a form without errors lacks a field".into())),
+        }
+    }
+}
+
+fn invalid(field: &str) -> DomainError {
+    FieldErrors::single(field, format!("The selected {} is invalid.", validate::human(field)))
+}
+
+pub const PAST_DATE: &str = "The date field must be a date after or equal to today.";
+pub const DIFFERENT_NAME: &str = "WhatsApp number or BPJS number is already registered with a different patient name";
+pub const QUOTA_FULL: &str = "Quota is full";
+pub const ALREADY_BOOKED: &str = "The patient already has an active reservation for this poly on this date.";
+
+/// What a create reads before its write, in two batch reads (and a Query on the day's
+/// schedule index beside the first when the form names no schedule):
+/// 1. the poly, the three counters (reservation id, the poly-day's queue number, patient id),
+///    the patient guards of the form's WhatsApp and BPJS numbers, the named schedule with its
+///    booked count, and the clinic's settings and statuses unless the request has them;
+/// 2. the patient the guards name, and the day's schedules with their booked counts.
+struct Seen {
+    poly_live: bool,
+    last_id: i64,
+    last_number: i64,
+    last_patient: i64,
+    by_wa: Option<i64>,
+    by_bpjs: Option<i64>,
+    patient: Option<(Stored<Patient>, i64)>,
+    /// The named schedule (`None` inside: missing or deleted), or the day's slots.
+    asked: Option<Option<Slot>>,
+    day_slots: Vec<Slot>,
+}
+
+fn last_of(item: Option<Item>) -> i64 {
+    item.and_then(|i| i.get("last").and_then(Value::as_i64)).unwrap_or(0)
+}
+
+fn id_of(item: Option<Item>) -> Option<i64> {
+    item.and_then(|i| i.get("id").and_then(Value::as_i64))
+}
+
+impl Seen {
+    async fn read(deps: &Deps, tenant: &Tenant, form: &ReservationForm) -> DomainResult<Seen> {
+        let date = form.date.format("%Y-%m-%d").to_string();
+        let guard = |field: &'static str, v: &Option<String>| v.as_ref().map(|v| patient::guard_key(tenant, &Unique::new(field, v)));
+        let guards = [guard("whatsapp_number", &form.patient.whatsapp_number), guard("no_bpjs", &form.patient.no_bpjs)];
+        let mut keys = vec![
+            record::record_key::<Poly>(tenant, form.poly_id),
+            record::counter_key(tenant, Reservation::KIND),
+            record::counter_key(tenant, &number_counter(&date, form.poly_id)),
+            record::counter_key(tenant, Patient::KIND),
+        ];
+        keys.extend(guards.iter().flatten().cloned());
+        if let Some(id) = form.schedule_id {
+            keys.extend(schedule::slot_keys(tenant, id));
+        }
+        let context = crate::nested::Context::ask(tenant, &mut keys);
+        let day_ids = async {
+            match form.schedule_id {
+                Some(_) => Ok(vec![]),
+                None => schedule::ids_on_day(deps, tenant, form.poly_id, form.date).await,
+            }
+        };
+        let (items, day_ids) = futures::future::try_join(async { Ok(deps.table.get_many(&keys, None).await?) }, day_ids).await?;
+        let mut items = items.into_iter();
+        let poly: Option<Stored<Poly>> = items.next().flatten().map(record::decode).transpose()?;
+        let (last_id, last_number, last_patient) = (last_of(items.next().flatten()), last_of(items.next().flatten()), last_of(items.next().flatten()));
+        let by_wa = if guards[0].is_some() { id_of(items.next().flatten()) } else { None };
+        let by_bpjs = if guards[1].is_some() { id_of(items.next().flatten()) } else { None };
+        let asked = match form.schedule_id {
+            Some(_) => Some(schedule::slot_from(items.next().flatten(), items.next().flatten())?),
+            None => None,
+        };
+        context.take(tenant, items)?;
+        // The second read: the patient the numbers name (one id, or a refusal follows) and the day's schedules.
+        let patient_id = match (by_wa, by_bpjs) {
+            (Some(a), Some(b)) if a != b => None,
+            (Some(a), _) | (None, Some(a)) => Some(a),
+            (None, None) => None,
+        };
+        let mut second: Vec<Key> = patient_id.map(|id| patient::key(tenant, id)).into_iter().collect();
+        second.extend(day_ids.iter().flat_map(|id| schedule::slot_keys(tenant, *id)));
+        let mut items = if second.is_empty() { Vec::new() } else { deps.table.get_many(&second, None).await? }.into_iter();
+        let patient = match patient_id {
+            Some(_) => items.next().flatten().map(patient::decode).transpose()?,
+            None => None,
+        };
+        let day_slots = schedule::slots_from(form.poly_id, items)?;
+        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, by_wa, by_bpjs, patient, asked, day_slots })
+    }
+
+    /// The patient a form names: found by WhatsApp or BPJS number, or `None` (a new patient).
+    fn known_patient(&self, form: &PatientForm) -> DomainResult<Option<(Stored<Patient>, i64)>> {
+        if let (Some(a), Some(b)) = (self.by_wa, self.by_bpjs) {
+            if a != b {
+                return Err(DomainError::Unprocessable("The WhatsApp number and the BPJS number belong to two different patients".into()));
+            }
+        }
+        let Some((p, v)) = self.patient.clone() else { return Ok(None) };
+        if !patient::same_name(&p.data.patient_name, &form.patient_name) {
+            return Err(DomainError::Unprocessable(DIFFERENT_NAME.into()));
+        }
+        Ok(Some((p, v)))
+    }
+
+    /// Picks the schedule: the one asked for (it must be this poly's, on this date), else this
+    /// poly's schedule on that date with room left and the earliest start.
+    fn pick_schedule(&self, form: &ReservationForm) -> DomainResult<Slot> {
+        if let Some(asked) = &self.asked {
+            let Some(slot) = asked.clone() else { return Err(invalid("schedule_id")) };
+            if slot.schedule.data.poly_id != form.poly_id || slot.schedule.data.date != form.date.format("%Y-%m-%d").to_string() {
+                return Err(FieldErrors::single("schedule_id", "The selected schedule is not for this poly on this date."));
+            }
+            if !slot.has_room() {
+                return Err(DomainError::Unprocessable(QUOTA_FULL.into()));
+            }
+            return Ok(slot);
+        }
+        if self.day_slots.is_empty() {
+            return Err(DomainError::Unprocessable("There is no doctor schedule for this poly on this date.".into()));
+        }
+        self.day_slots.iter().find(|s| s.has_room()).cloned().ok_or_else(|| DomainError::Unprocessable(QUOTA_FULL.into()))
+    }
+}
+
+/// Creates take turns per clinic and store connection within one process (see the module
+/// notes). Two servers in one process (as in the tests) keep separate turns, like two Lambdas.
+fn create_lock(deps: &Deps, tenant: &Tenant) -> Arc<tokio::sync::Mutex<()>> {
+    type Turns = Mutex<HashMap<(usize, String), Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: LazyLock<Turns> = LazyLock::new(Default::default);
+    let store = Arc::as_ptr(&deps.table) as *const () as usize;
+    let mut map = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry((store, tenant.slug().to_string())).or_default().clone()
+}
+
+/// What a create made.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub patient: Stored<Patient>,
+    pub reservation: Stored<Reservation>,
+    pub status: Stored<Status>,
+}
+
+/// Registers a patient for a poly and day and hands out the next queue number (seed
+/// "Reservation Create"). See the module notes for what the one atomic write holds.
+pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Created> {
+    // Parsed first without the clinic's today, which the first batch read brings along; a
+    // body with errors is parsed again with it, so that every field error is named at once.
+    let form = match ReservationForm::parse(body, NaiveDate::MIN, true) {
+        Ok(form) => form,
+        Err(_) => ReservationForm::parse(body, clinic_today(deps, tenant).await?.0, true)?,
+    };
+    let lock = create_lock(deps, tenant);
+    let _turn = lock.lock().await;
+    let date = form.date.format("%Y-%m-%d").to_string();
+    for attempt in 0..MAX_ATTEMPTS {
+        let seen = Seen::read(deps, tenant, &form).await?;
+        let (today, tz) = clinic_today(deps, tenant).await?;
+        if form.date < today {
+            return Err(FieldErrors::single("date", PAST_DATE));
+        }
+        if !seen.poly_live {
+            return Err(invalid("poly_id"));
+        }
+        let statuses = statuses(deps, tenant).await?;
+        let waiting = status_by_code(&statuses, WAITING)?.clone();
+        let known = seen.known_patient(&form.patient)?;
+        let slot = seen.pick_schedule(&form)?;
+        let (last_id, last_number, last_patient) = (seen.last_id, seen.last_number, seen.last_patient);
+        let now = deps.clock.now();
+        let ts = stamp(now);
+        let id = last_id + 1;
+        let mut ops = Vec::new();
+        // The patient: a new one gets the next id, its guards and name words.
+        let patient = match &known {
+            Some((p, _)) => p.clone(),
+            None => {
+                let p = Stored { id: last_patient + 1, data: form.patient.apply(None), created_at: ts.clone(), updated_at: ts.clone(), deleted_at: None };
+                ops.push(record::bump_counter(tenant, Patient::KIND, last_patient, 1));
+                ops.push(Op::put_new(patient::item(tenant, &p, 1)?));
+                for u in p.data.unique() {
+                    ops.push(Op::put_new(patient::guard_item(&patient::guard_key(tenant, &u), p.id)));
+                }
+                ops.extend(patient::word_ops(tenant, p.id, None, &p.data.patient_name));
+                ops.push(audit::entry(tenant, actor, Action::Create, Patient::KIND, p.id, now));
+                p
+            }
+        };
+        let ticket = crate::ticket::TicketCode::generate(tenant);
+        let reservation = Stored {
+            id,
+            data: Reservation {
+                patient_id: patient.id,
+                poly_id: form.poly_id,
+                schedule_id: slot.schedule.id,
+                date: date.clone(),
+                bpjs: form.bpjs,
+                status_id: waiting.id,
+                status_code: WAITING.into(),
+                queue_number: last_number + 1,
+                re_reservation_time: now.with_timezone(&tz).format("%H:%M:%S").to_string(),
+                call_time: None,
+                number_of_calls: 0,
+                notification_status: false,
+                ticket_code: Some(ticket.as_string()),
+                queue_updated_at: ts.clone(),
+                registered_at: Some(ts.clone()),
+                anamnesa_at: None,
+                waiting_doctor_at: None,
+                with_doctor_at: None,
+                finished_at: None,
+            },
+            created_at: ts.clone(),
+            updated_at: ts.clone(),
+            deleted_at: None,
+        };
+        let r = &reservation.data;
+        let at = ops.len();
+        let [hold_check, hold_add] = schedule::hold_ops(tenant, &slot);
+        ops.push(record::bump_counter(tenant, Reservation::KIND, last_id, 1)); // at
+        ops.push(Op::put_new(record::item_of(tenant, &reservation, 1)?)); // at + 1
+        ops.push(record::bump_counter(tenant, &number_counter(&date, form.poly_id), last_number, 1)); // at + 2
+        ops.push(hold_check); // at + 3
+        ops.push(hold_add); // at + 4
+        ops.push(Op::put_new(item_with(&active_key(tenant, r), serde_json::json!({ "id": id })))); // at + 5
+        // A patient who is known must still exist as read (their numbers may not have moved on).
+        if let Some((_, v)) = &known {
+            ops.push(Op::check(patient::key(tenant, patient.id), Condition::equals(record::VERSION, *v))); // at + 6
+        }
+        ops.push(Op::put(day_item(tenant, id, r, None)));
+        ops.push(ticket.put_op(id));
+        ops.push(Op::put(item_with(
+            &patient_index_key(tenant, patient.id, id),
+            serde_json::json!({ "id": id, "poly_id": r.poly_id, "date": r.date }),
+        )));
+        let facts = r.facts(tz);
+        ops.extend(rollup::delta_ops(tenant, None, &facts));
+        ops.push(audit::entry(tenant, actor, Action::Create, Reservation::KIND, id, now));
+        match deps.table.write(ops).await {
+            Ok(()) => return Ok(Created { patient, reservation, status: waiting }),
+            Err(StoreError::ConditionFailed { index }) if index == at + 4 => {
+                if form.schedule_id.is_some() {
+                    return Err(DomainError::Unprocessable(QUOTA_FULL.into()));
+                }
+                // That schedule filled up meanwhile: pick again (another may have room).
+            }
+            Err(StoreError::ConditionFailed { index }) if index == at + 5 => return Err(DomainError::Unprocessable(ALREADY_BOOKED.into())),
+            // A counter moved, the schedule or the patient changed, or someone registered the
+            // same new patient at the same moment: read again and retry.
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        record::backoff(attempt).await;
+    }
+    Err(DomainError::Conflict("The queue is very busy right now; please try again.".into()))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()
+    }
+
+    #[test]
+    fn the_seed_body_parses() {
+        let f = ReservationForm::parse(
+            &json!({"patient_name": "Ahmad Fauzi", "no_bpjs": "0001234567890", "whatsapp_number": "081234567890",
+                    "email": "ahmad.fauzi@gmail.com", "poly_id": 1, "schedule_id": null, "bpjs": true, "date": "2026-01-10"}),
+            today(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(f.poly_id, 1);
+        assert_eq!(f.schedule_id, None);
+        assert!(f.bpjs);
+        assert_eq!(f.patient.whatsapp_number.as_deref(), Some("6281234567890"));
+    }
+
+    #[test]
+    fn past_dates_and_bad_fields_are_refused_with_the_seed_messages() {
+        let Err(DomainError::Validation(e)) =
+            ReservationForm::parse(&json!({"patient_name": "A", "whatsapp_number": "0812345678", "poly_id": "x", "bpjs": "yes", "date": "2026-01-09"}), today(), true)
+        else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(e.0["poly_id"], json!(["The poly id field must be an integer."]));
+        assert_eq!(e.0["bpjs"], json!(["The bpjs field must be true or false."]));
+        assert_eq!(e.0["date"], json!(["The date field must be a date after or equal to today."]));
+        let Err(DomainError::Validation(e)) = ReservationForm::parse(&json!({"patient_name": "A", "whatsapp_number": "0812345678", "bpjs": true}), today(), true) else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(e.0["poly_id"], json!(["The poly id field is required."]));
+        assert_eq!(e.0["date"], json!(["The date field is required."]));
+        assert_eq!(e.0["no_bpjs"], json!(["The no bpjs field is required when bpjs is true."]));
+    }
+}

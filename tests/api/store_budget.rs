@@ -1,0 +1,149 @@
+//! Store requests per call: each endpoint is held to the request budget the DynamoDB path is
+//! designed for, so a change that adds a read to a hot path fails here. Counts are stable (they
+//! do not depend on the machine's speed), so they can be asserted; times are for the benchmark.
+//!
+//! The dev server counts every request its table makes as DynamoDB would see it
+//! (`GET /debug/capacity`, served with `BENCH_CAPACITY=1`): a GetItem, a Query, a BatchGetItem
+//! per 100 keys, a single-item write or a transaction. Authentication is included: these are
+//! the requests one API call costs.
+use serde_json::{json, Value};
+
+use crate::helpers::{Store, TestApp};
+use crate::on_both_stores;
+use crate::reservations::{day, schedule, Desk};
+
+/// What one call cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cost {
+    reads: u64,
+    writes: u64,
+    /// On DynamoDB: the calls the adapter made (it must agree with the count).
+    dynamodb_calls: Option<u64>,
+}
+
+async fn counters(app: &TestApp) -> Value {
+    let r = app.call(reqwest::Method::GET, "/debug/capacity", None, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
+fn number(v: &Value, path: &[&str]) -> u64 {
+    path.iter().fold(v, |v, k| &v[*k]).as_u64().unwrap_or(0)
+}
+
+/// The store requests `call` made, and its answer.
+async fn cost<F: std::future::Future<Output = crate::helpers::Reply>>(app: &TestApp, call: F) -> (Cost, crate::helpers::Reply) {
+    let before = counters(app).await;
+    let reply = call.await;
+    let after = counters(app).await;
+    let d = |path: &[&str]| number(&after, path) - number(&before, path);
+    let reads = d(&["requests", "gets"]) + d(&["requests", "batch_gets"]) + d(&["requests", "queries"]);
+    let writes = d(&["requests", "single_writes"]) + d(&["requests", "transactions"]);
+    let dynamodb_calls = (after["store"] == "dynamodb").then(|| d(&["calls"]));
+    (Cost { reads, writes, dynamodb_calls }, reply)
+}
+
+#[track_caller]
+fn within(what: &str, c: Cost, reads: u64, writes: u64) {
+    eprintln!("store requests: {what}: {} reads, {} writes (budget {reads} + {writes})", c.reads, c.writes);
+    assert!(c.reads <= reads, "{what}: {} reads, budget {reads} ({c:?})", c.reads);
+    assert_eq!(c.writes, writes, "{what}: {c:?}");
+    if let Some(calls) = c.dynamodb_calls {
+        assert_eq!(calls, c.reads + c.writes, "{what}: DynamoDB saw other calls than were counted ({c:?})");
+    }
+}
+
+async fn desk(store: Store) -> Desk {
+    // Only this test's process serves the counters (nextest runs each test in its own).
+    std::env::set_var("BENCH_CAPACITY", "1");
+    Desk::open(store, None).await
+}
+
+async fn creates_and_moves_stay_within_their_budgets(store: Store) {
+    let desk = desk(store).await;
+    let (app, t) = (&desk.app, &desk.admin);
+
+    // A new patient, the poly's schedule picked: ≤ 5 reads and the one transaction.
+    let (c, r) = cost(app, app.post("/api/reservation", t, desk.body(1))).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    within("create, new patient", c, 5, 1);
+    let first = r.body["data"]["reservation"]["id"].as_i64().unwrap();
+    // A known patient on another day, the schedule named.
+    let tomorrow = day(1);
+    let sched = schedule(app, t, desk.doctor, &tomorrow, "08:00", "12:00", Some(10)).await;
+    let mut body = desk.body(1);
+    body["date"] = json!(tomorrow);
+    body["schedule_id"] = json!(sched);
+    let (c, r) = cost(app, app.post("/api/reservation", t, body)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["data"]["reservation"]["patient_id"], json!(1), "the same patient: {r:?}");
+    within("create, known patient, named schedule", c, 5, 1);
+
+    // Each move: ≤ 3 reads and one write, the board's call and the rollups included.
+    for mv in ["anamnesa", "anamnesa", "waitingdoctor", "withdoctor", "done"] {
+        let (c, r) = cost(app, app.patch(&format!("/api/queue/{first}/{mv}"), t, json!(null))).await;
+        assert_eq!(r.status, 200, "{mv}: {r:?}");
+        within(mv, c, 3, 1);
+    }
+    // Call-next: finishes one and calls the next in one write.
+    let mut waiting = Vec::new();
+    for n in 2..=3 {
+        let id = desk.reserve(n).await;
+        for mv in ["anamnesa", "waitingdoctor"] {
+            assert_eq!(app.patch(&format!("/api/queue/{id}/{mv}"), t, json!(null)).await.status, 200);
+        }
+        waiting.push(id);
+    }
+    let next = json!({"poly_id": desk.poly, "date": desk.today});
+    for expected in &waiting {
+        let (c, r) = cost(app, app.patch("/api/queue/call-next", t, next.clone())).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.body["data"]["current"]["id"], json!(expected), "{r:?}");
+        within("call-next", c, 3, 1);
+    }
+    let (c, r) = cost(app, app.patch(&format!("/api/queue/{}/noshow", waiting[0]), t, json!(null))).await;
+    assert_eq!(r.status, 409, "finished already: {r:?}");
+    within("a refused move", c, 2, 0);
+}
+
+async fn pages_cost_the_same_whatever_their_size(store: Store) {
+    let desk = desk(store).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    for n in 1..=30 {
+        let r = desk.register(n).await;
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let today = &desk.today;
+    for (what, path, budget) in [
+        ("queue list", format!("/api/queue?date={today}"), 4),
+        ("queue list, the seed's path", format!("/api/queue/?date={today}&poly_id={}", desk.poly), 4),
+        ("queue list of today", "/api/queue".to_string(), 4),
+        ("reservation list", "/api/reservation".to_string(), 4),
+        ("reservation list of a day", format!("/api/reservation?date={today}"), 4),
+    ] {
+        let (small, r) = cost(app, app.get(&format!("{path}{}per_page=5", if path.contains('?') { "&" } else { "?" }), t)).await;
+        assert_eq!(r.status, 200, "{what}: {r:?}");
+        assert_eq!(r.body["data"]["data"].as_array().map(Vec::len), Some(5), "{what}: {r:?}");
+        let (large, r) = cost(app, app.get(&format!("{path}{}per_page=100", if path.contains('?') { "&" } else { "?" }), t)).await;
+        assert_eq!(r.body["data"]["data"].as_array().map(Vec::len), Some(30), "{what}: {r:?}");
+        within(what, small, budget, 0);
+        within(what, large, budget, 0);
+        assert_eq!(small.reads, large.reads, "{what}: a page of 30 costs what a page of 5 does");
+    }
+    for (what, path, budget) in [
+        ("patient-visits report page", format!("/api/reports/patient-visits?date_from={today}&date_to={today}"), 6),
+        ("patient-visits report page 2, BPJS only", format!("/api/reports/patient-visits?date_from={today}&date_to={today}&insurance_type=BPJS&page=2&per_page=5"), 6),
+        ("waiting-time report", format!("/api/reports/waiting-time?date_from={today}&date_to={today}"), 6),
+        ("dashboard summary", format!("/api/dashboard/summary?date={today}"), 3),
+        ("dashboard trend", "/api/dashboard/reservation-trend".to_string(), 3),
+        ("dashboard peak hours", format!("/api/dashboard/clinic-peak-hours?date={today}"), 3),
+    ] {
+        let (c, r) = cost(app, app.get(&path, t)).await;
+        assert_eq!(r.status, 200, "{what}: {r:?}");
+        within(what, c, budget, 0);
+    }
+    let visits = app.get(&format!("/api/reports/patient-visits?date_from={today}&date_to={today}&insurance_type=BPJS&per_page=100"), t).await;
+    assert_eq!(visits.body["data"].as_array().map(Vec::len), Some(15), "every second patient is BPJS: {visits:?}");
+}
+
+on_both_stores!(creates_and_moves_stay_within_their_budgets, pages_cost_the_same_whatever_their_size);
