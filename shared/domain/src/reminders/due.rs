@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::{ReminderId, Subject};
 use crate::checkup_schedule;
 use crate::configuration::config::clinic_timezone;
-use crate::configuration::message_template::{self, MessageTemplate};
+use crate::configuration::message_template::MessageTemplate;
 use crate::configuration::reminder_config::{self, ReminderConfig};
 use crate::configuration::whatsapp_config::WhatsappConfig;
 use crate::error::DomainResult;
@@ -141,12 +141,8 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
             whatsapp_config: sender.clone(),
         });
     }
-    let mut templates: HashMap<i64, MessageTemplate> = HashMap::new();
-    for id in configs.iter().map(|c| c.data.message_template_id).collect::<BTreeSet<_>>() {
-        if let Some(t) = message_template::find(deps, tenant, id).await? {
-            templates.insert(id, t.data);
-        }
-    }
+    let templates: HashMap<i64, MessageTemplate> =
+        record::get_many::<MessageTemplate>(deps, tenant, configs.iter().map(|c| c.data.message_template_id)).await?.into_iter().map(|(id, t)| (id, t.data)).collect();
     let (sent, claimed) = markers(deps, tenant, today).await?;
     let polies: HashMap<i64, String> = record::list::<Poly>(deps, tenant, true).await?.into_iter().chain(record::list::<Poly>(deps, tenant, false).await?).map(|p| (p.id, p.data.name)).collect();
     let mut facts: Vec<Facts> = Vec::new();
@@ -261,19 +257,14 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
     Ok(out)
 }
 
-/// The schedules the reservations were booked on, and their doctors' names (a few of each).
+/// The schedules the reservations were booked on, and their doctors' names: two batch reads.
 async fn schedules_and_doctors(deps: &Deps, tenant: &Tenant, reservations: &[Stored<Reservation>]) -> DomainResult<(HashMap<i64, Schedule>, HashMap<i64, String>)> {
-    let mut schedules = HashMap::new();
-    for id in reservations.iter().map(|r| r.data.schedule_id).collect::<BTreeSet<_>>() {
-        if let Some(s) = position::schedule_of_id(deps, tenant, id).await? {
-            schedules.insert(id, s);
-        }
-    }
-    let mut doctors = HashMap::new();
-    for id in schedules.values().map(|s: &Schedule| s.doctor_id).collect::<BTreeSet<_>>() {
-        if let Some(u) = record::get::<User>(deps, tenant, id).await? {
-            doctors.insert(id, u.data.name);
-        }
-    }
+    let schedules: HashMap<i64, Schedule> = record::get_many::<Schedule>(deps, tenant, reservations.iter().map(|r| r.data.schedule_id))
+        .await?
+        .into_iter()
+        .filter(|(_, s)| !s.is_trashed())
+        .map(|(id, s)| (id, s.data))
+        .collect();
+    let doctors = record::get_many::<User>(deps, tenant, schedules.values().map(|s| s.doctor_id)).await?.into_iter().map(|(id, u)| (id, u.data.name)).collect();
     Ok((schedules, doctors))
 }

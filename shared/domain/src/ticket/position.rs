@@ -13,7 +13,7 @@ use crate::configuration::config::config_value;
 use crate::error::DomainResult;
 use crate::queue::current_of;
 use crate::reservation::{day_entries, is_open, DayEntry, Reservation, WITH_DOCTOR};
-use crate::schedule::{self, Schedule};
+use crate::schedule::Schedule;
 use crate::tenant::Tenant;
 use crate::Deps;
 
@@ -87,19 +87,6 @@ impl PolyDay {
 
 fn parse_time(s: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M:%S").or_else(|_| NaiveTime::parse_from_str(s, "%H:%M")).ok()
-}
-
-/// The schedule a reservation was booked on, if it still exists.
-pub async fn schedule_of(deps: &Deps, tenant: &Tenant, r: &Reservation) -> DomainResult<Option<Schedule>> {
-    schedule_of_id(deps, tenant, r.schedule_id).await
-}
-
-pub async fn schedule_of_id(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<Schedule>> {
-    match schedule::find(deps, tenant, id).await {
-        Ok(s) => Ok(Some(s.data)),
-        Err(crate::DomainError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 #[cfg(test)]

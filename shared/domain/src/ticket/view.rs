@@ -5,12 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::position::{schedule_of, PolyDay};
+use super::position::PolyDay;
 use crate::clock::stamp;
 use crate::configuration::config::clinic_timezone;
 use crate::error::DomainResult;
 use crate::poly::Poly;
-use crate::record::{self, Stored};
+use crate::record::{self, record_key, Stored};
+use crate::schedule::Schedule;
 use crate::reservation::Reservation;
 use crate::status::Status;
 use crate::tenant::Tenant;
@@ -47,14 +48,18 @@ pub async fn view(deps: &Deps, tenant: &Tenant, r: &Stored<Reservation>) -> Doma
     let at = stamp(now);
     let tz = clinic_timezone(deps, tenant).await?;
     let d = &r.data;
-    let (day, schedule, poly, status, clinic) = futures::future::try_join5(
+    // The schedule, poly and status in one batch, beside the poly's day and the clinic.
+    let keys = [record_key::<Schedule>(tenant, d.schedule_id), record_key::<Poly>(tenant, d.poly_id), record_key::<Status>(tenant, d.status_id)];
+    let (day, items, clinic) = futures::future::try_join3(
         PolyDay::load(deps, tenant, d.poly_id, d.visit_date(), tz),
-        schedule_of(deps, tenant, d),
-        record::get::<Poly>(deps, tenant, d.poly_id),
-        record::get::<Status>(deps, tenant, d.status_id),
+        async { Ok(deps.table.get_many(&keys, None).await?) },
         crate::clinic::find(deps, tenant),
     )
     .await?;
+    let mut items = items.into_iter();
+    let schedule = items.next().flatten().map(record::decode::<Stored<Schedule>>).transpose()?.filter(|s| !s.is_trashed()).map(|s| s.data);
+    let poly = items.next().flatten().map(record::decode::<Stored<Poly>>).transpose()?;
+    let status = items.next().flatten().map(record::decode::<Stored<Status>>).transpose()?;
     let p = day.position(d, schedule.as_ref(), now);
     Ok(TicketView {
         clinic: clinic.map(|c| c.name).unwrap_or_else(|| tenant.slug().to_string()),
