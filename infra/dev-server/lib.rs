@@ -253,6 +253,7 @@ pub async fn serve(config: Config, on_bound: impl FnOnce(SocketAddr)) -> Result<
     on_bound(addr);
     // Webhook retries run for as long as this server does (the guard stops them with it).
     let _retries = AbortOnDrop(tokio::spawn(retry_webhooks(server.state.deps.clone(), server.state.webhooks.clone())));
+    let _no_shows = AbortOnDrop(tokio::spawn(sweep_no_shows(server.state.deps.clone())));
     axum::serve(listener, server.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
 }
 
@@ -278,6 +279,23 @@ async fn retry_webhooks(deps: Deps, sender: Arc<dyn antrean_domain::webhook::Web
             Ok(r) if r.is_empty() => {}
             Ok(r) => tracing::info!(delivered = r.delivered, failed = r.failed, expired = r.expired, "webhook retries"),
             Err(e) => tracing::warn!(error = %e, "webhook retries failed; trying again in 30 s"),
+        }
+    }
+}
+
+/// How often the dev server marks appointments not checked in after their schedule as no-show.
+pub const NO_SHOW_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The dev server's stand-in for the scheduled `no-show` Lambda.
+async fn sweep_no_shows(deps: Deps) {
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + NO_SHOW_EVERY, NO_SHOW_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match antrean_domain::appointments::lifecycle::sweep_no_shows(&deps).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(marked = n, "no-show sweep"),
+            Err(e) => tracing::warn!(error = %e, "no-show sweep failed; trying again later"),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `on_both_stores!` runs every test on the embedded store and on DynamoDB Local.
 mod helpers;
 
+mod appointments;
 mod auth;
 mod checkup_schedules;
 mod configuration;

@@ -4,7 +4,7 @@
 //! - login (`POST /api/auth/login`): per client address, `RATE_LOGIN_PER_MINUTE` (20), always,
 //!   whatever headers the request carries;
 //! - every other request without `Authorization` (nothing to authenticate yet): per client
-//!   address, `RATE_PUBLIC_PER_MINUTE` (120); OPTIONS (CORS preflights) and `/health` are free;
+//!   address, `RATE_PUBLIC_PER_MINUTE` (120); OPTIONS (CORS preflights), `/health` and `/debug/capacity` are free;
 //! - calls authenticated by an API key (n8n): per key, `RATE_API_KEY_PER_MINUTE` (600), counted
 //!   once the key is proven (so nobody can spend another's quota with a made-up secret).
 //!
@@ -28,6 +28,9 @@ use crate::groups::auth::login_clinic;
 use crate::AppState;
 
 pub const LOGIN_PATH: &str = "/api/auth/login";
+/// Unlimited: the health check, and the dev server's benchmark counters (`BENCH_CAPACITY=1`),
+/// which must not count (nor write) themselves.
+const FREE_PATHS: [&str; 2] = ["/health", "/debug/capacity"];
 const WINDOW_SECS: i64 = 60;
 
 /// Requests per minute; 0 turns a rule off.
@@ -135,7 +138,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let is_login = req.method() == Method::POST && [LOGIN_PATH, "/api/auth/forgot-password", "/api/auth/reset-password"].contains(&req.uri().path());
     let (bucket, limit) = if is_login {
         ("login", limits.login_per_minute)
-    } else if req.method() == Method::OPTIONS || req.uri().path() == "/health" || req.headers().contains_key(header::AUTHORIZATION) {
+    } else if req.method() == Method::OPTIONS || FREE_PATHS.contains(&req.uri().path()) || req.headers().contains_key(header::AUTHORIZATION) {
         return next.run(req).await;
     } else {
         ("public", limits.public_per_minute)

@@ -8,6 +8,7 @@ pub mod checkup_schedule;
 pub mod clinic;
 pub mod clock;
 pub mod configuration;
+pub mod appointments;
 pub mod dashboard;
 pub mod error;
 pub mod export;

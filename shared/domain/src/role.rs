@@ -35,7 +35,7 @@ pub const DOCTOR: &str = "Dokter";
 
 /// The seed's roles with the permissions a small clinic expects of each.
 pub fn defaults() -> Vec<Role> {
-    let view_master = [PolyView, StatusView, PatientsView, SchedulesView, ReservationsView, QueueView, CheckupsView];
+    let view_master = [PolyView, StatusView, PatientsView, SchedulesView, SlotsView, AppointmentsView, ReservationsView, QueueView, CheckupsView];
     let with = |extra: &[Permission]| -> Vec<Permission> {
         let mut p: Vec<Permission> = view_master.iter().chain(extra).copied().collect();
         p.sort();
@@ -58,6 +58,7 @@ pub fn defaults() -> Vec<Role> {
                 SchedulesManage,
                 ReservationsCreate,
                 ReservationsUpdate,
+                AppointmentsBook,
                 QueueCancel,
                 CheckupsManage,
                 ConfigView,

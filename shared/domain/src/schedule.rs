@@ -59,6 +59,12 @@ pub struct Schedule {
     pub end_time: String,
     #[serde(default)]
     pub quota: Option<i64>,
+    /// Bookable time slots of this many minutes (appointments); `None`: no slots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_minutes: Option<i64>,
+    /// How many bookings one slot takes (with `slot_minutes`; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_capacity: Option<i64>,
 }
 
 impl Record for Schedule {
@@ -84,6 +90,10 @@ impl Slot {
 pub const CONFLICT: &str = "The schedule conflicts with an existing schedule for this doctor.";
 pub const HAS_BOOKINGS_DELETE: &str = "The schedule has booked reservations and cannot be deleted.";
 pub const HAS_BOOKINGS_MOVE: &str = "The schedule has booked reservations; its date, doctor and poly cannot be changed.";
+pub const HAS_BOOKINGS_SLOTS: &str = "The schedule has booked reservations; its time slots cannot be changed.";
+/// The shortest and longest time slot, in minutes.
+pub const SLOT_MINUTES: std::ops::RangeInclusive<i64> = 5..=240;
+pub const MAX_SLOT_CAPACITY: i64 = 100;
 /// The largest quota one schedule may have.
 pub const MAX_QUOTA: i64 = 10_000;
 
@@ -192,17 +202,23 @@ pub fn hold_ops(tenant: &Tenant, slot: &Slot) -> [Op; 2] {
         record::record_key::<Schedule>(tenant, id),
         Condition::And(vec![Condition::equals(VERSION, slot.version), Condition::attr_not_exists("deleted_at")]),
     );
-    let add = Update::new().add(BOOKED, 1);
-    let take = match slot.schedule.data.quota {
+    [unchanged, take_op(tenant, id, slot.schedule.data.quota, 0)]
+}
+
+/// Takes one place while the count is under `quota`, giving back `reclaimed` places in the
+/// same op (expired appointment holds): booked + 1 - reclaimed, only while booked - reclaimed < quota.
+pub fn take_op(tenant: &Tenant, schedule_id: i64, quota: Option<i64>, reclaimed: i64) -> Op {
+    let add = Update::new().add(BOOKED, 1 - reclaimed);
+    match quota {
         // A quota is at least 1, so a missing count (0) always has room.
-        Some(q) => Op::update_if(
-            booked_key(tenant, id),
+        Some(q) if reclaimed == 0 => Op::update_if(
+            booked_key(tenant, schedule_id),
             add,
             Condition::Or(vec![Condition::attr_not_exists(BOOKED), Condition::compare(BOOKED, Cmp::Lt, q)]),
         ),
-        None => Op::update(booked_key(tenant, id), add),
-    };
-    [unchanged, take]
+        Some(q) => Op::update_if(booked_key(tenant, schedule_id), add, Condition::compare(BOOKED, Cmp::Lt, q + reclaimed)),
+        None => Op::update(booked_key(tenant, schedule_id), add),
+    }
 }
 
 /// Gives one place back (a reservation was cancelled): booked - 1, unconditional.
@@ -385,6 +401,15 @@ pub fn parse_time(s: &str) -> Option<String> {
     (h < 24 && m < 60 && sec < 60).then(|| format!("{h:02}:{m:02}:{sec:02}"))
 }
 
+/// Minutes from one `HH:MM:SS` to a later one.
+pub fn minutes_between(from: &str, to: &str) -> i64 {
+    let m = |t: &str| {
+        let n: Vec<i64> = t.split(':').map(|p| p.parse().unwrap_or(0)).collect();
+        n.first().copied().unwrap_or(0) * 60 + n.get(1).copied().unwrap_or(0)
+    };
+    m(to) - m(from)
+}
+
 /// Two schedules' hours overlap (same doctor and date are the caller's business).
 pub fn overlaps(a: &Schedule, b: &Schedule) -> bool {
     a.start_time < b.end_time && b.start_time < a.end_time
@@ -399,6 +424,27 @@ pub struct ScheduleForm {
     pub start_time: String,
     pub end_time: String,
     pub quota: Option<i64>,
+    pub slot_minutes: Option<i64>,
+    pub slot_capacity: Option<i64>,
+}
+
+/// An optional whole number within `range`; `Some(None)` when absent, `None` when wrong.
+fn optional_int(errors: &mut FieldErrors, body: &Value, field: &str, range: std::ops::RangeInclusive<i64>) -> Option<Option<i64>> {
+    let n = match body.get(field) {
+        None | Some(Value::Null) => return Some(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Some(None),
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(_) => None,
+    };
+    match n {
+        None => errors.add(field, format!("The {} field must be an integer.", validate::human(field))),
+        Some(n) if !range.contains(&n) => {
+            errors.add(field, format!("The {} field must be between {} and {}.", validate::human(field), range.start(), range.end()))
+        }
+        Some(n) => return Some(Some(n)),
+    }
+    None
 }
 
 impl ScheduleForm {
@@ -460,6 +506,13 @@ impl ScheduleForm {
                 }
             }
         };
+        let slot_minutes = optional_int(errors, body, "slot_minutes", SLOT_MINUTES);
+        let slot_capacity = optional_int(errors, body, "slot_capacity", 1..=MAX_SLOT_CAPACITY);
+        if let (Some(Some(len)), Some(s), Some(e)) = (slot_minutes, &start_time, &end_time) {
+            if e > s && minutes_between(s, e) < len {
+                errors.add("slot_minutes", "The slot minutes field must not be longer than the schedule.");
+            }
+        }
         if !errors.is_empty() {
             return None;
         }
@@ -469,6 +522,8 @@ impl ScheduleForm {
             start_time: start_time?,
             end_time: end_time?,
             quota: quota?,
+            slot_minutes: slot_minutes?,
+            slot_capacity: slot_capacity?.filter(|_| slot_minutes.flatten().is_some()),
         })
     }
 }
@@ -528,6 +583,11 @@ async fn doctor(deps: &Deps, tenant: &Tenant, errors: &mut FieldErrors, id: i64)
     }))
 }
 
+/// The poly of a live doctor (as schedules require one), or the reason in `errors` under `doctor_id`.
+pub(crate) async fn doctor_poly(deps: &Deps, tenant: &Tenant, errors: &mut FieldErrors, id: i64) -> DomainResult<Option<i64>> {
+    Ok(doctor(deps, tenant, errors, id).await?.map(|d| d.poly_id))
+}
+
 /// The body judged in full: the form and its doctor, or every problem at once.
 async fn judge(deps: &Deps, tenant: &Tenant, body: &Value) -> DomainResult<(ScheduleForm, Doctor)> {
     let mut errors = FieldErrors::new();
@@ -544,7 +604,7 @@ async fn judge(deps: &Deps, tenant: &Tenant, body: &Value) -> DomainResult<(Sche
     if !errors.is_empty() {
         // Re-order into the seed's field order: doctor_id first.
         let mut ordered = FieldErrors::new();
-        for field in ["doctor_id", "date", "start_time", "end_time", "quota"] {
+        for field in ["doctor_id", "date", "start_time", "end_time", "quota", "slot_minutes", "slot_capacity"] {
             if let Some(Value::Array(msgs)) = errors.0.get(field) {
                 for m in msgs {
                     ordered.add(field, m.as_str().unwrap_or_default());
@@ -645,6 +705,8 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
             start_time: form.start_time,
             end_time: form.end_time,
             quota: form.quota,
+            slot_minutes: form.slot_minutes,
+            slot_capacity: form.slot_capacity,
         };
         // `rev` before the day's schedules: a writer we miss in the query moved `rev` first.
         let rev = doctor_day_rev(deps, tenant, data.doctor_id, &data.date).await?;
@@ -698,6 +760,8 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
             start_time: form.start_time,
             end_time: form.end_time,
             quota: form.quota,
+            slot_minutes: form.slot_minutes,
+            slot_capacity: form.slot_capacity,
         };
         let old = &current.data;
         let moved = old.date != data.date || old.doctor_id != data.doctor_id || old.poly_id != data.poly_id;
@@ -705,6 +769,12 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
         if moved && booked_now > 0 {
             return Err(DomainError::Conflict(HAS_BOOKINGS_MOVE.into()));
         }
+        // Booked slots are counted per start time: their cut cannot change under them.
+        let reslotted = (old.slot_minutes, old.slot_capacity, &old.start_time, &old.end_time) != (data.slot_minutes, data.slot_capacity, &data.start_time, &data.end_time);
+        if reslotted && old.slot_minutes.is_some() && booked_now > 0 {
+            return Err(DomainError::Conflict(HAS_BOOKINGS_SLOTS.into()));
+        }
+        let moved = moved || (reslotted && old.slot_minutes.is_some());
         if let Some(q) = data.quota {
             if q < booked_now {
                 return Err(DomainError::Conflict(quota_below_booked(booked_now)));
@@ -822,6 +892,8 @@ mod tests {
             start_time: start.into(),
             end_time: end.into(),
             quota,
+            slot_minutes: None,
+            slot_capacity: None,
         }
     }
 
@@ -870,7 +942,9 @@ mod tests {
                 date: NaiveDate::from_ymd_opt(2025, 12, 16).unwrap(),
                 start_time: "10:00:00".into(),
                 end_time: "15:00:00".into(),
-                quota: Some(25)
+                quota: Some(25),
+                slot_minutes: None,
+                slot_capacity: None,
             }
         );
         let f = ScheduleForm::parse(

@@ -1,4 +1,5 @@
 //! One module per endpoint group of the seed's module table.
+pub mod appointments;
 pub mod auth;
 pub mod boards;
 pub mod configuration;

@@ -138,6 +138,10 @@ pub struct ScheduleBody {
     pub end_time: String,
     /// At least 1; `null` or absent: no limit.
     pub quota: Option<i64>,
+    /// 5–240: cut the schedule into bookable time slots of this length (see "Appointments").
+    pub slot_minutes: Option<i64>,
+    /// 1–100 bookings per slot (default 1).
+    pub slot_capacity: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -172,13 +172,13 @@ impl Seen {
 
     /// Picks the schedule: the one asked for (it must be this poly's, on this date), else this
     /// poly's schedule on that date with room left and the earliest start.
-    fn pick_schedule(&self, form: &ReservationForm) -> DomainResult<Slot> {
+    fn pick_schedule(&self, form: &ReservationForm, held: bool) -> DomainResult<Slot> {
         if let Some(asked) = &self.asked {
             let Some(slot) = asked.clone() else { return Err(invalid("schedule_id")) };
             if slot.schedule.data.poly_id != form.poly_id || slot.schedule.data.date != form.date.format("%Y-%m-%d").to_string() {
                 return Err(FieldErrors::single("schedule_id", "The selected schedule is not for this poly on this date."));
             }
-            if !slot.has_room() {
+            if !held && !slot.has_room() {
                 return Err(DomainError::Unprocessable(QUOTA_FULL.into()));
             }
             return Ok(slot);
@@ -211,6 +211,18 @@ pub struct Created {
 /// Registers a patient for a poly and day and hands out the next queue number (seed
 /// "Reservation Create"). See the module notes for what the one atomic write holds.
 pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Created> {
+    create_with(deps, tenant, actor, body, None).await
+}
+
+/// The ops a caller adds to a create's write, given the reservation being made.
+pub type ExtraOps<'a> = &'a (dyn Fn(&Stored<Reservation>) -> DomainResult<Vec<Op>> + Send + Sync);
+
+pub const EXTRA_CHANGED: &str = "What this reservation was made for changed meanwhile; try again.";
+
+/// A create for a place the caller already holds in the body's `schedule_id` (an appointment
+/// checking in): no quota place is taken, and `held`'s ops join the same write (a failed
+/// condition there answers 409 [`EXTRA_CHANGED`]). `None` is the plain create.
+pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, held: Option<ExtraOps<'_>>) -> DomainResult<Created> {
     // Parsed first without the clinic's today, which the first batch read brings along; a
     // body with errors is parsed again with it, so that every field error is named at once.
     let form = match ReservationForm::parse(body, NaiveDate::MIN, true) {
@@ -232,7 +244,7 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         let statuses = statuses(deps, tenant).await?;
         let waiting = status_by_code(&statuses, WAITING)?.clone();
         let known = seen.known_patient(&form.patient)?;
-        let slot = seen.pick_schedule(&form)?;
+        let slot = seen.pick_schedule(&form, held.is_some())?;
         let (last_id, last_number, last_patient) = (seen.last_id, seen.last_number, seen.last_patient);
         let now = deps.clock.now();
         let ts = stamp(now);
@@ -288,7 +300,8 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         ops.push(Op::put_new(record::item_of(tenant, &reservation, 1)?)); // at + 1
         ops.push(record::bump_counter(tenant, &number_counter(&date, form.poly_id), last_number, 1)); // at + 2
         ops.push(hold_check); // at + 3
-        ops.push(hold_add); // at + 4
+        // A held place is already counted: check its count is there instead of adding one.
+        ops.push(if held.is_some() { Op::check(schedule::booked_key(tenant, slot.schedule.id), Condition::Exists) } else { hold_add }); // at + 4
         ops.push(Op::put_new(item_with(&active_key(tenant, r), serde_json::json!({ "id": id })))); // at + 5
         // A patient who is known must still exist as read (their numbers may not have moved on).
         if let Some((_, v)) = &known {
@@ -303,8 +316,13 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         let facts = r.facts(tz);
         ops.extend(rollup::delta_ops(tenant, None, &facts));
         ops.push(audit::entry(tenant, actor, Action::Create, Reservation::KIND, id, now));
+        let extra_at = ops.len();
+        if let Some(extra) = held {
+            ops.extend(extra(&reservation)?);
+        }
         match deps.table.write(ops).await {
             Ok(()) => return Ok(Created { patient, reservation, status: waiting }),
+            Err(StoreError::ConditionFailed { index }) if index >= extra_at => return Err(DomainError::Conflict(EXTRA_CHANGED.into())),
             Err(StoreError::ConditionFailed { index }) if index == at + 4 => {
                 if form.schedule_id.is_some() {
                     return Err(DomainError::Unprocessable(QUOTA_FULL.into()));

@@ -269,7 +269,7 @@ pub async fn full(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Full> {
     Ok(with_relations(deps, tenant, vec![r]).await?.remove(0))
 }
 
-pub(crate) async fn clinic_today(deps: &Deps, tenant: &Tenant) -> DomainResult<(NaiveDate, Tz)> {
+pub async fn clinic_today(deps: &Deps, tenant: &Tenant) -> DomainResult<(NaiveDate, Tz)> {
     let tz = clinic_timezone(deps, tenant).await?;
     Ok((deps.clock.now().with_timezone(&tz).date_naive(), tz))
 }
@@ -337,7 +337,7 @@ mod history;
 mod list;
 mod update;
 
-pub use create::{create, Created, ReservationForm, ALREADY_BOOKED, DIFFERENT_NAME, QUOTA_FULL};
+pub use create::{create, create_with, Created, ExtraOps, ReservationForm, ALREADY_BOOKED, DIFFERENT_NAME, EXTRA_CHANGED, QUOTA_FULL};
 pub use history::{history_items, HistoricVisit};
 pub use list::{list, ListFilters};
 pub use update::{update, Updated, MOVE_REFUSED};
