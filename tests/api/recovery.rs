@@ -56,6 +56,9 @@ async fn a_code_by_whatsapp_resets_the_password_and_ends_every_session(store: St
     assert_eq!(known.body["message"], GENERIC);
     let (code, row) = code_for(&app, &key, id).await;
     assert!(!known.body.to_string().contains(&code));
+    // Asking again within a minute sends nothing new (a phone cannot be flooded).
+    assert_eq!(forgot(&app, "ani").await.body["message"], GENERIC);
+    assert_eq!(code_for(&app, &key, id).await.0, code);
     assert_eq!((row["reminder_type"].as_str(), row["whatsapp_number"].as_str()), (Some("PASSWORD_RESET"), Some("6281234567890")));
     assert_eq!(row["whatsapp_config"]["whatsapp_number"], "6281100000001");
 

@@ -25,6 +25,7 @@ use crate::Deps;
 
 pub const CODE_MINUTES: i64 = 10;
 pub const MAX_TRIES: i64 = 5;
+const RESEND_AFTER_MS: i64 = 60_000;
 pub const REQUESTED: &str =
     "If the account exists and has a WhatsApp number, a recovery code has been sent to it. The code is valid for 10 minutes.";
 const INVALID: &str = "The code is invalid or has expired.";
@@ -42,18 +43,25 @@ fn digest(code: &str) -> String {
 pub async fn request(deps: &Deps, tenant: &Tenant, username: &str) -> DomainResult<()> {
     let Some(user) = user::find_by_username(deps, tenant, username).await? else { return Ok(()) };
     let Some(number) = user.data.whatsapp_number.clone() else { return Ok(()) };
+    let now = deps.clock.now();
+    // One message a minute per account at most: asking again and again cannot flood a phone.
+    if let Some(current) = deps.table.get(&key(tenant, user.id)).await? {
+        let made = current.get("created_ms").and_then(Value::as_i64).unwrap_or(0);
+        if !antrean_store::is_expired(&current, now.timestamp()) && now.timestamp_millis() - made < RESEND_AFTER_MS {
+            return Ok(());
+        }
+    }
     let code: String = {
         let mut rng = rand::rng();
         (0..6).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
     };
-    let now = deps.clock.now();
     let expires = (now + Duration::minutes(CODE_MINUTES)).timestamp();
     let clinic = crate::clinic::find(deps, tenant).await?.map(|c| c.name).unwrap_or_else(|| tenant.slug().to_string());
     let message = format!(
         "Kode pemulihan kata sandi {clinic}: {code}. Berlaku {CODE_MINUTES} menit. Jangan berikan kode ini kepada siapa pun, termasuk petugas klinik."
     );
     let k = key(tenant, user.id);
-    let item: Item = json!({"pk": k.pk, "sk": k.sk, "code_sha256": digest(&code), "tries_left": MAX_TRIES, antrean_store::TTL_ATTRIBUTE: expires})
+    let item: Item = json!({"pk": k.pk, "sk": k.sk, "code_sha256": digest(&code), "tries_left": MAX_TRIES, "created_ms": now.timestamp_millis(), antrean_store::TTL_ATTRIBUTE: expires})
         .as_object()
         .cloned()
         .unwrap_or_default();

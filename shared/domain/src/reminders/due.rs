@@ -23,7 +23,7 @@ use crate::error::DomainResult;
 use crate::patient::{self, Patient};
 use crate::poly::Poly;
 use crate::record::{self, Stored};
-use crate::reservation::{self, is_open, Reservation, WITH_DOCTOR};
+use crate::reservation::{self, Reservation, WAITING};
 use crate::schedule::Schedule;
 use crate::ticket::position::{self, PolyDay, Position};
 use crate::user::User;
@@ -144,7 +144,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
     let templates: HashMap<i64, MessageTemplate> =
         record::get_many::<MessageTemplate>(deps, tenant, configs.iter().map(|c| c.data.message_template_id)).await?.into_iter().map(|(id, t)| (id, t.data)).collect();
     let (sent, claimed) = markers(deps, tenant, today).await?;
-    let polies: HashMap<i64, String> = record::list::<Poly>(deps, tenant, true).await?.into_iter().chain(record::list::<Poly>(deps, tenant, false).await?).map(|p| (p.id, p.data.name)).collect();
+    let polies: HashMap<i64, String> = record::list_all::<Poly>(deps, tenant).await?.into_iter().map(|p| (p.id, p.data.name)).collect();
     let mut facts: Vec<Facts> = Vec::new();
 
     // QUEUE and TIME: today's waiting patients.
@@ -153,7 +153,8 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
     let (reservations, patients, days, schedules, doctors);
     if !queue_configs.is_empty() {
         let entries = reservation::day_entries(deps, tenant, today, None).await?;
-        let waiting: Vec<i64> = entries.iter().filter(|e| is_open(&e.status_code) && e.status_code != WITH_DOCTOR).map(|e| e.id).collect();
+        // Only those not yet called: a patient at anamnesa or waiting for the doctor is here.
+        let waiting: Vec<i64> = entries.iter().filter(|e| e.status_code == WAITING).map(|e| e.id).collect();
         reservations = reservation::many(deps, tenant, &waiting).await?;
         patients = patient::many(deps, tenant, reservations.iter().map(|r| r.data.patient_id)).await?;
         let minutes = position::configured_minutes(deps, tenant).await?;

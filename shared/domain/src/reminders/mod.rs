@@ -1,7 +1,8 @@
 //! Reminders for n8n to send by WhatsApp, from the clinic's reminder configs:
-//! - `QUEUE`: a waiting patient with at most `reminder_patient_count` patients ahead;
-//! - `TIME` (also the older `SCHEDULE`): `reminder_offset` minutes or less before the estimated
-//!   time (`ticket::position`, the same estimate the ticket page shows);
+//! - `QUEUE`: a patient not yet called (`WAITING`) with at most `reminder_patient_count`
+//!   patients ahead;
+//! - `TIME` (also the older `SCHEDULE`): a patient not yet called, `reminder_offset` minutes or
+//!   less before the estimated time (`ticket::position`, the same estimate the ticket page shows);
 //! - `CHECKUP`: the day before a check-up schedule (H-1), all that day.
 //!
 //! n8n polls `due`, claims each reminder (`claim`: one run wins, for ten minutes), sends it and
