@@ -13,7 +13,7 @@ async fn clinic(store: Store, configs: &[Value]) -> (Desk, String) {
     let (app, t) = (&desk.app, &desk.admin);
     let r = app.post("/api/whatsapp-configs", t, json!({"whatsapp_number": "6281100000001", "waha_api_url": "http://waha.local/api/sendText"})).await;
     assert_eq!(r.status, 200, "{r:?}");
-    let r = app.post("/api/message-templates", t, json!({"template_name": "Pengingat", "message": "Halo {{patient_name}}, nomor {{ queue_number }} di {{poly}} ({{date}}), dr {{doctor}}, perkiraan {{estimated_time}}"})).await;
+    let r = app.post("/api/message-templates", t, json!({"template_name": "Pengingat", "message": "Halo {{patient_name}}, nomor {{ queue_number }} di {{poly}} ({{date}}), dr {{doctor}}, perkiraan {{estimated_time}} {{ticket_url}}"})).await;
     assert_eq!(r.status, 200, "{r:?}");
     let template = r.body["data"]["id"].as_i64().unwrap();
     for c in configs {
@@ -48,6 +48,11 @@ async fn queue_reminders_go_to_the_patients_near_their_turn(store: Store) {
     let msg = first["message"].as_str().unwrap();
     assert!(msg.starts_with(&format!("Halo Pasien 1, nomor 1 di Poli Umum ({}), dr dr. harris, perkiraan ", desk.today)), "{msg}");
     assert!(!msg.contains("{{"), "{msg}");
+    // The patient's live ticket page, in the message and beside it.
+    let url = first["ticket_url"].as_str().unwrap();
+    assert!(url.contains("/board/ticket.html?code=default.") && msg.ends_with(url), "{msg}");
+    let code = url.rsplit("code=").next().unwrap();
+    assert_eq!(app.call(reqwest::Method::GET, &format!("/api/tickets/{code}"), None, None).await.body["data"]["queue_number"], 1);
 
     // n8n claims, sends, marks sent: twice is harmless, and the queue entry shows it.
     let id = format!("QUEUE-1-{a}");

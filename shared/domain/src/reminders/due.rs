@@ -61,6 +61,8 @@ pub struct DueReminder {
     pub date: String,
     pub ahead: Option<i64>,
     pub estimated_time: Option<String>,
+    /// The patient's live ticket page (queue reminders), also the template's `{{ticket_url}}`.
+    pub ticket_url: Option<String>,
     /// Where to send from.
     pub whatsapp_config: Sender,
 }
@@ -99,9 +101,11 @@ struct Facts<'a> {
     queue_number: Option<i64>,
     position: Option<Position>,
     doctor: String,
+    ticket_code: Option<String>,
 }
 
-pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
+/// `ticket_link` turns a ticket code into its page's address (the HTTP layer knows the host).
+pub async fn due(deps: &Deps, tenant: &Tenant, ticket_link: &(dyn Fn(&str) -> String + Sync)) -> DomainResult<Due> {
     let tz = clinic_timezone(deps, tenant).await?;
     let now: DateTime<Utc> = deps.clock.now();
     let today = now.with_timezone(&tz).date_naive();
@@ -138,6 +142,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
             date: today.format("%Y-%m-%d").to_string(),
             ahead: None,
             estimated_time: None,
+            ticket_url: None,
             whatsapp_config: sender.clone(),
         });
     }
@@ -184,6 +189,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
                         queue_number: Some(r.data.queue_number),
                         position: Some(pos.clone()),
                         doctor: schedule.and_then(|s| doctors.get(&s.doctor_id)).cloned().unwrap_or_default(),
+                        ticket_code: r.data.ticket_code.clone(),
                     });
                 }
             }
@@ -209,6 +215,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
                     queue_number: None,
                     position: None,
                     doctor: String::new(),
+                    ticket_code: None,
                 });
             }
         }
@@ -222,6 +229,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
         let (Some(number), Some(template)) = (f.patient.data.whatsapp_number.clone(), templates.get(&f.config.data.message_template_id)) else { continue };
         let estimated_time = f.position.as_ref().and_then(|p| p.estimated_at).map(|t| t.with_timezone(&tz).format("%H:%M").to_string());
         let queue_number = f.queue_number.map(|n| n.to_string()).unwrap_or_default();
+        let ticket_url = f.ticket_code.as_deref().map(ticket_link);
         let message = template.render(&[
             ("patient_name", &f.patient.data.patient_name),
             ("queue_number", &queue_number),
@@ -229,6 +237,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
             ("date", &f.date),
             ("doctor", &f.doctor),
             ("estimated_time", estimated_time.as_deref().unwrap_or("")),
+            ("ticket_url", ticket_url.as_deref().unwrap_or("")),
         ]);
         let (reservation_id, checkup_schedule_id) = match f.subject {
             Subject::Reservation(r) => (Some(r), None),
@@ -252,6 +261,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant) -> DomainResult<Due> {
             date: f.date,
             ahead: f.position.as_ref().and_then(|p| p.ahead),
             estimated_time,
+            ticket_url,
             whatsapp_config: sender.clone(),
         });
     }

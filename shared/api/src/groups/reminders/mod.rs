@@ -4,6 +4,7 @@
 use antrean_domain::permission::Permission;
 use antrean_domain::reminders::{self, due::DueReminder};
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -22,9 +23,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/reminders/due", tag = "Reminders", security(("bearer" = [])),
     responses((status = 200, body = MessageData<Vec<DueReminder>>, description = "Due now, not sent and not claimed by another run"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn due(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<MessageData<Vec<DueReminder>>>> {
+async fn due(State(s): State<AppState>, caller: Caller, headers: HeaderMap) -> ApiResult<Json<MessageData<Vec<DueReminder>>>> {
     caller.require(Permission::RemindersSend)?;
-    let due = reminders::due::due(&s.deps, &caller.tenant).await?;
+    let link = |code: &str| crate::groups::ticket::page_url(&s, &headers, code);
+    let due = reminders::due::due(&s.deps, &caller.tenant, &link).await?;
     let message = if due.no_sender {
         "No WhatsApp config: add one at /api/whatsapp-configs to send reminders"
     } else {
