@@ -139,6 +139,8 @@ fi
 
 # The display board in headless Chromium (starts its own dev server; screenshots in target/browser/).
 run_step browser-board node tests/browser/board.test.js
+# The patient's ticket page in headless Chromium: live, that ticket only.
+run_step browser-ticket node tests/browser/ticket.test.js
 # CORS in headless Chromium: allowed origins log in and call the API, others are refused.
 run_step browser-cors node tests/browser/cors.test.js
 

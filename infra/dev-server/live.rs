@@ -2,11 +2,13 @@
 //! and the display-board page at `/board/`. Same protocol as API Gateway's WebSocket API.
 use std::sync::Arc;
 
+use antrean_api::client_addr::ClientAddr;
 use antrean_api::error::ApiError;
 use antrean_api::AppState;
 use antrean_domain::auth::principal::{self, Credential, Principal};
 use antrean_domain::board;
-use antrean_domain::{Deps, DomainError};
+use antrean_domain::ticket::view::TicketView;
+use antrean_domain::{Deps, DomainError, Tenant};
 use antrean_live::hub::{Hub, Signal};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -22,13 +24,15 @@ use tokio::sync::broadcast::error::RecvError;
 const INDEX_HTML: &str = include_str!("../board/index.html");
 const BOARD_JS: &str = include_str!("../board/board.js");
 const BOARD_CSS: &str = include_str!("../board/board.css");
+const TICKET_HTML: &str = include_str!("../board/ticket.html");
+const TICKET_JS: &str = include_str!("../board/ticket.js");
 
 pub fn routes(hub: Arc<Hub>) -> Router<AppState> {
     Router::new()
         .route(
             "/ws",
-            get(move |state: State<AppState>, query: Query<Params>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| {
-                upgrade(hub.clone(), state, query, ws)
+            get(move |state: State<AppState>, addr: ClientAddr, query: Query<Params>, ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>| {
+                upgrade(hub.clone(), state, addr, query, ws)
             }),
         )
         .route("/board", get(|RawQuery(q): RawQuery| async move { Redirect::permanent(&format!("/board/{}", q.map(|q| format!("?{q}")).unwrap_or_default())) }))
@@ -36,11 +40,15 @@ pub fn routes(hub: Arc<Hub>) -> Router<AppState> {
         .route("/board/index.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], INDEX_HTML) }))
         .route("/board/board.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], BOARD_JS) }))
         .route("/board/board.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], BOARD_CSS) }))
+        .route("/board/ticket.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], TICKET_HTML) }))
+        .route("/board/ticket.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], TICKET_JS) }))
 }
 
 #[derive(Debug, Deserialize)]
 struct Params {
     token: Option<String>,
+    /// A patient's ticket code: the socket then carries that ticket's view only.
+    ticket: Option<String>,
 }
 
 /// Admits a board token or a staff token that may see the queue; anything else is refused
@@ -48,9 +56,21 @@ struct Params {
 async fn upgrade(
     hub: Arc<Hub>,
     State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
     Query(p): Query<Params>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    if let Some(code) = p.ticket.filter(|t| !t.trim().is_empty()) {
+        // Rate-limited and checked like the ticket route: a wrong code is the same 404.
+        let (tenant, view) = match antrean_api::groups::ticket::lookup(&s, address, &code).await {
+            Ok(found) => found,
+            Err(e) => return e.into_response(),
+        };
+        return match ws {
+            Ok(ws) => ws.on_upgrade(move |socket| serve_ticket(hub, s.deps, tenant, code, view, socket)).into_response(),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let token = p.token.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let Some(token) = token else { return ApiError::unauthenticated().into_response() };
     let principal = match principal::authenticate(&s.deps, token).await {
@@ -116,6 +136,52 @@ async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
                         // Keep-alive; API Gateway drops a connection idle for 10 minutes.
                         Some("ping") => {}
                         _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+/// A ticket page's socket: its view now, then again whenever the clinic's queue changed and the
+/// view with it. The clinic's snapshots only wake it up; they are never forwarded.
+async fn serve_ticket(hub: Arc<Hub>, deps: Deps, tenant: Tenant, code: String, first: TicketView, mut socket: WebSocket) {
+    let mut signals = hub.subscribe(&tenant);
+    if socket.send(Message::Text(antrean_live::ticket::message(&first).into())).await.is_err() {
+        return;
+    }
+    let mut last = first;
+    loop {
+        tokio::select! {
+            signal = signals.recv() => match signal {
+                Ok(Signal::Snapshot(_)) | Err(RecvError::Lagged(_)) => {
+                    match antrean_live::ticket::current(&deps, &code).await {
+                        Ok((_, view, text)) if !antrean_live::ticket::same(&view, &last) => {
+                            if socket.send(Message::Text(text.into())).await.is_err() {
+                                break;
+                            }
+                            last = view;
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "cannot read a ticket for its page"),
+                    }
+                }
+                Ok(Signal::CloseBoard(_)) => {}
+                Err(RecvError::Closed) => break,
+            },
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    // `hello` / `snapshot`: send the view again (the page asks after reconnecting).
+                    let asks = serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("action").and_then(Value::as_str).map(|a| a == "hello" || a == "snapshot"));
+                    if asks == Some(true) {
+                        if let Ok((_, view, text)) = antrean_live::ticket::current(&deps, &code).await {
+                            if socket.send(Message::Text(text.into())).await.is_err() {
+                                break;
+                            }
+                            last = view;
+                        }
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,

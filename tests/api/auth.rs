@@ -98,8 +98,12 @@ async fn api_keys_are_shown_once_listed_and_revocable(store: Store) {
     let key = r.body["data"]["token"].as_str().unwrap().to_string();
     let id = r.body["data"]["id"].as_i64().unwrap();
 
-    // The key works as a bearer token for what it may do (n8n reads the queue)…
-    assert_eq!(app.get("/api/auth/api-keys", &admin).await.status, 200);
+    // The key works as a bearer token for what n8n's workflows read: polies, statuses, the
+    // queue, reservations, patients, configuration…
+    for path in ["/api/poly", "/api/status", "/api/queue", "/api/reservation", "/api/patients", "/api/reminder-configs", "/api/whatsapp-configs", "/api/message-templates"] {
+        let r = app.get(path, &key).await;
+        assert_eq!(r.status, 200, "{path} with a default n8n key: {r:?}");
+    }
     // …and nothing more: the default n8n set cannot manage polies.
     assert_error(&app.post("/api/poly", &key, json!({"name": "gigi"})).await, 403, "This action is unauthorized.");
 

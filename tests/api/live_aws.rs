@@ -100,6 +100,10 @@ impl World {
 
 /// An API Gateway WebSocket event as the Lambda receives it.
 fn event(route: &str, connection: &str, token: Option<&str>, body: Option<Value>) -> ApiGatewayWebsocketProxyRequest {
+    event_with(route, connection, token.map(|t| json!({"token": t})).unwrap_or(json!({})), body)
+}
+
+fn event_with(route: &str, connection: &str, query: Value, body: Option<Value>) -> ApiGatewayWebsocketProxyRequest {
     let event_type = match route {
         "$connect" => "CONNECT",
         "$disconnect" => "DISCONNECT",
@@ -112,7 +116,7 @@ fn event(route: &str, connection: &str, token: Option<&str>, body: Option<Value>
             "requestId": "req", "connectedAt": 1767225600000i64, "requestTimeEpoch": 1767225600000i64,
             "messageDirection": "IN"
         },
-        "queryStringParameters": token.map(|t| json!({"token": t})).unwrap_or(json!({})),
+        "queryStringParameters": query,
         "body": body.map(|b| b.to_string()),
         "isBase64Encoded": false
     }))
@@ -278,7 +282,49 @@ async fn gone_connections_are_removed_and_a_hung_one_does_not_hold_the_push(stor
     assert_eq!(w.connections("klinik-b").await, ["live-b"]);
 }
 
+async fn a_ticket_connection_hears_its_own_ticket_only(store: Store) {
+    let w = World::start(store).await;
+    let (admin, board_a, _, _) = w.two_clinics().await;
+    let doctor = w.call(Method::POST, "/api/users", &admin, json!({"name": "dr. Sari", "username": "sari", "email": "sari@mail.com",
+        "password": "dokter123", "password_confirmation": "dokter123", "roles": [3], "poly_id": 1})).await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).format("%Y-%m-%d").to_string();
+    w.call(Method::POST, "/api/schedule", &admin, json!({"doctor_id": doctor["data"]["id"], "date": today, "start_time": "00:00", "end_time": "23:59"})).await;
+    let mut codes = Vec::new();
+    for n in 1..=2 {
+        let r = w.call(Method::POST, "/api/reservation", &admin, json!({"patient_name": format!("Pasien {n}"), "whatsapp_number": format!("08120000000{n}"),
+            "poly_id": 1, "schedule_id": null, "date": today})).await;
+        codes.push(r["data"]["ticket"]["code"].as_str().unwrap().to_string());
+    }
+    let ticket = |conn: &str, code: &str| event_with("$connect", conn, json!({"ticket": code}), None);
+    assert_eq!(gateway::on_connect(&w.deps, &ticket("tick-2", &codes[1])).await.status_code, 200);
+    assert_eq!(gateway::on_connect(&w.deps, &ticket("tick-x", "default.AAAAAAAAAAAAAAAAAAAA")).await.status_code, 404);
+    assert_eq!(gateway::on_connect(&w.deps, &event("$connect", "board-1", Some(&board_a), None)).await.status_code, 200);
+    let fake = FakeGateway::default();
+    let router = axum::Router::new().route("/@connections/{id}", post(fake_post)).with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let api = ManagementApi::with_client(management_client(&endpoint), w.deps.clone());
+
+    // A push: the board gets the snapshot, the ticket page its own view and nothing else.
+    let a = Tenant::parse("default").unwrap();
+    let snapshot = board::snapshot(&w.deps, &a, board::today(&w.deps, &a).await.unwrap()).await.unwrap();
+    api.push(&a, &snapshot).await;
+    let posts = fake.posts.lock().unwrap().clone();
+    let to = |id: &str| -> Value { serde_json::from_str(&posts.iter().find(|(c, _)| c == id).unwrap_or_else(|| panic!("nothing to {id}")).1).unwrap() };
+    assert_eq!(to("board-1")["event"], "queue.snapshot");
+    let mine = to("tick-2");
+    assert_eq!((mine["event"].as_str(), mine["data"]["queue_number"].as_i64(), mine["data"]["ahead"].as_i64()), (Some("ticket.status"), Some(2), Some(1)));
+    assert!(!posts.iter().find(|(c, _)| c == "tick-2").unwrap().1.contains("Pasien"), "no patient's name");
+    // `hello` with the code: answered for the connection admitted with it, refused otherwise.
+    let hello = |conn: &str, code: &str| event("$default", conn, None, Some(json!({"action": "hello", "ticket": code})));
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("tick-2", &codes[1])).await.status_code, 200);
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("tick-2", &codes[0])).await.status_code, 403, "another ticket's code");
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello("board-1", &codes[1])).await.status_code, 403, "a board's connection");
+}
+
 on_both_stores!(
+    a_ticket_connection_hears_its_own_ticket_only,
     connect_admits_board_and_staff_tokens_under_their_clinic_only,
     pushes_and_hello_go_through_the_management_api_on_moto,
     gone_connections_are_removed_and_a_hung_one_does_not_hold_the_push,

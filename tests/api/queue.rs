@@ -66,6 +66,10 @@ async fn the_workflow_answers_as_the_seed_shows(store: Store) {
     let current = app.get(&format!("/api/queue/current?poly_id={}&date={}", desk.poly, desk.today), t).await;
     assert_eq!(current.body["queue_number_anamnesa"], Value::Null);
     assert_eq!(current.body["queue_number_with_doctor"], 1);
+    // The seed spells the URL `/api/queue/currnet`; a client written from it gets the same answer.
+    let seed_spelling = app.get(&format!("/api/queue/currnet?poly_id={}&date={}", desk.poly, desk.today), t).await;
+    assert_eq!(seed_spelling.status, 200, "{seed_spelling:?}");
+    assert_eq!(seed_spelling.body, current.body);
 
     let r = patch("done").await;
     assert_eq!(r.status, 200, "{r:?}");
@@ -180,7 +184,7 @@ async fn the_queue_list_pages_one_day(store: Store) {
     let row = &page["data"][0];
     assert_eq!(keys(row), [
         "id", "reservation_id", "poly_id", "queue_number", "date", "re_reservation_time", "call_time", "created_at", "updated_at", "deleted_at",
-        "number_of_calls", "notification_status", "reservation"
+        "number_of_calls", "notification_status", "ticket_code", "reservation"
     ]);
     assert_eq!(row["queue_number"], "1", "the seed's queue list shows the number as a string");
     assert_eq!(row["reservation"]["patient"]["patient_name"], "Pasien 1");

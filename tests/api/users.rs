@@ -36,8 +36,8 @@ fn harris() -> Value {
         "password_confirmation": "dokter123", "roles": [3], "poly_id": 1})
 }
 
-const VIEW_KEYS: [&str; 11] =
-    ["id", "name", "email", "email_verified_at", "created_at", "updated_at", "poly_id", "username", "deleted_at", "roles", "poly"];
+const VIEW_KEYS: [&str; 12] =
+    ["id", "name", "email", "email_verified_at", "created_at", "updated_at", "poly_id", "username", "whatsapp_number", "deleted_at", "roles", "poly"];
 
 async fn user_lifecycle_matches_the_seed(store: Store) {
     let app = TestApp::spawn(store).await;

@@ -11,15 +11,13 @@
 // itself (ANTREAN_BIN to use another binary).
 "use strict";
 
-const { execFileSync, spawn } = require("child_process");
+const { spawn } = require("child_process");
 const fs = require("fs");
 const http = require("http");
-const net = require("net");
 const os = require("os");
 const path = require("path");
+const harness = require("./harness");
 
-const ROOT = path.resolve(__dirname, "../..");
-const NODE_TOOLS = path.join(ROOT, ".tools/node");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const PASSWORD = "cors-admin-password-123";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -31,34 +29,6 @@ function log(...a) { console.log("cors.test:", ...a); }
 function fail(msg) { throw new Error(msg); }
 function assert(cond, msg) { if (!cond) fail(msg); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function playwright() {
-  const dir = path.join(NODE_TOOLS, "node_modules/playwright-core");
-  if (!fs.existsSync(dir)) {
-    log("installing playwright-core into .tools/node");
-    fs.mkdirSync(NODE_TOOLS, { recursive: true });
-    if (!fs.existsSync(path.join(NODE_TOOLS, "package.json"))) {
-      fs.writeFileSync(path.join(NODE_TOOLS, "package.json"), '{"name":"antrean-tools-node","private":true}\n');
-    }
-    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefix", NODE_TOOLS, "playwright-core@1"], { stdio: "inherit" });
-  }
-  return require(dir);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-    s.on("error", reject);
-  });
-}
-
-function binary() {
-  if (process.env.ANTREAN_BIN) return process.env.ANTREAN_BIN;
-  log("cargo build --bin antrean");
-  execFileSync("cargo", ["build", "--quiet", "--bin", "antrean"], { cwd: ROOT, stdio: "inherit" });
-  return path.join(ROOT, "target/debug/antrean");
-}
 
 async function startDevServer(bin, port, dataDir, env) {
   const child = spawn(bin, [], {
@@ -147,10 +117,10 @@ async function refusedSession({ api, password, token }) {
 }
 
 async function main() {
-  const { chromium } = playwright();
+  const { chromium } = harness.playwright(log);
   assert(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "antrean-cors-"));
-  const [apiPort, pagePort] = [await freePort(), await freePort()];
+  const [apiPort, pagePort] = [await harness.freePort(), await harness.freePort()];
   const api = `http://127.0.0.1:${apiPort}`;
   const allowed = `http://localhost:${pagePort}`;
   const wildcard = `http://sehat.klinik.test:${pagePort}`;
@@ -159,7 +129,7 @@ async function main() {
   let pages = null;
   let browser = null;
   try {
-    server = await startDevServer(binary(), apiPort, dataDir, { CORS_ORIGINS: `${allowed},http://*.klinik.test:${pagePort}` });
+    server = await startDevServer(harness.binary(log), apiPort, dataDir, { CORS_ORIGINS: `${allowed},http://*.klinik.test:${pagePort}` });
     pages = await startPageServer(pagePort);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
     const page = await browser.newPage();

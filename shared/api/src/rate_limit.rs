@@ -42,18 +42,20 @@ pub struct Limits {
     pub public_per_minute: u32,
     /// Requests per API key.
     pub api_key_per_minute: u32,
+    /// Ticket look-ups (page and socket) per client address and clinic, on top of the public limit.
+    pub ticket_per_minute: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { login_per_minute: 20, public_per_minute: 120, api_key_per_minute: 600 }
+        Limits { login_per_minute: 20, public_per_minute: 120, api_key_per_minute: 600, ticket_per_minute: 30 }
     }
 }
 
 impl Limits {
     /// No limits at all.
     pub fn off() -> Self {
-        Limits { login_per_minute: 0, public_per_minute: 0, api_key_per_minute: 0 }
+        Limits { login_per_minute: 0, public_per_minute: 0, api_key_per_minute: 0, ticket_per_minute: 0 }
     }
 
     /// `RATE_LOGIN_PER_MINUTE`, `RATE_PUBLIC_PER_MINUTE`, `RATE_API_KEY_PER_MINUTE`; unset keeps
@@ -70,11 +72,12 @@ impl Limits {
             login_per_minute: read("RATE_LOGIN_PER_MINUTE", d.login_per_minute)?,
             public_per_minute: read("RATE_PUBLIC_PER_MINUTE", d.public_per_minute)?,
             api_key_per_minute: read("RATE_API_KEY_PER_MINUTE", d.api_key_per_minute)?,
+            ticket_per_minute: read("RATE_TICKET_PER_MINUTE", d.ticket_per_minute)?,
         })
     }
 }
 
-fn default_tenant() -> Tenant {
+pub fn default_tenant() -> Tenant {
     Tenant::parse("default").expect("a valid slug")
 }
 
@@ -94,6 +97,17 @@ pub async fn per_api_key(state: &AppState, principal: &Principal) -> Result<(), 
         Credential::ApiKey { id } => count(state, &principal.tenant, "apikey", &id.to_string(), state.config.limits.api_key_per_minute).await,
         Credential::Session { .. } => Ok(()),
     }
+}
+
+/// Per client address within the clinic a ticket code names (the ticket page and its socket),
+/// so guessing codes is slow and one clinic's patients cannot use up another's allowance.
+pub async fn per_ticket_lookup(state: &AppState, tenant: &Tenant, address: Option<std::net::IpAddr>) -> Result<(), ApiError> {
+    let limit = state.config.limits.ticket_per_minute;
+    if limit == 0 {
+        return Ok(());
+    }
+    let address = address.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
+    count(state, tenant, "ticket", &address, limit).await
 }
 
 /// The `clinic` field of a login body, which the login handler reads again later.
@@ -120,7 +134,8 @@ async fn peek_login_clinic(req: Request) -> Result<(Request, Option<String>), Re
 /// requests without credentials.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limits = &state.config.limits;
-    let is_login = req.method() == Method::POST && req.uri().path() == LOGIN_PATH;
+    // Password recovery counts with login: both guess at accounts.
+    let is_login = req.method() == Method::POST && [LOGIN_PATH, "/api/auth/forgot-password", "/api/auth/reset-password"].contains(&req.uri().path());
     let (bucket, limit) = if is_login {
         ("login", limits.login_per_minute)
     } else if req.method() == Method::OPTIONS || FREE_PATHS.contains(&req.uri().path()) || req.headers().contains_key(header::AUTHORIZATION) {

@@ -28,7 +28,7 @@ pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
             Group::Auth => groups::auth::routes(),
             Group::MasterData => groups::master_data::routes(),
             Group::Schedule => groups::schedule::routes().merge(groups::appointments::routes()),
-            Group::Queue => groups::queue::routes().merge(groups::boards::routes()),
+            Group::Queue => groups::queue::routes().merge(groups::boards::routes()).merge(groups::ticket::routes()).merge(groups::reminders::routes()),
             Group::Configuration => groups::configuration::routes(),
             Group::Report => groups::report::routes(),
             Group::Platform => groups::platform::routes(),

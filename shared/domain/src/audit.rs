@@ -28,6 +28,12 @@ pub enum Action {
     Update,
     Delete,
     Restore,
+    /// An account locked after too many wrong passwords.
+    Lock,
+    /// An administrator lifted a lock.
+    Unblock,
+    /// A password reset with a one-time code.
+    PasswordReset,
 }
 
 impl Action {
@@ -37,6 +43,9 @@ impl Action {
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Restore => "restore",
+            Action::Lock => "lock",
+            Action::Unblock => "unblock",
+            Action::PasswordReset => "password_reset",
         }
     }
 }

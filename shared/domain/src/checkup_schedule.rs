@@ -347,6 +347,23 @@ pub async fn list(deps: &Deps, tenant: &Tenant, filter: &Filter, paging: Paging)
     Ok((schedules, meta))
 }
 
+/// The live check-ups of one day (the H-1 reminders read tomorrow's): one Query of the date
+/// index, then one batch read of the records.
+pub async fn on_date(deps: &Deps, tenant: &Tenant, date: &str) -> DomainResult<Vec<Stored<CheckupSchedule>>> {
+    let q = Query::partition(by_date(tenant)).sort(SortKey::BeginsWith(format!("{date}#")));
+    let ids: Vec<i64> = antrean_store::query_all(deps.table.as_ref(), q).await?.iter().filter_map(|i| i.get("id").and_then(Value::as_i64)).collect();
+    let keys: Vec<Key> = ids.iter().map(|id| record::record_key::<CheckupSchedule>(tenant, *id)).collect();
+    let mut out = Vec::new();
+    for item in antrean_store::get_all(deps.table.as_ref(), &keys).await?.into_iter().flatten() {
+        let s: Stored<CheckupSchedule> =
+            serde_json::from_value(Value::Object(item)).map_err(|e| DomainError::Internal(format!("corrupt checkup schedule: {e}")))?;
+        if !s.is_trashed() {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// What `search` matches: the patient (start of name words, WhatsApp or BPJS number, as the
 /// patient list searches), the poly's name, or the description (case-insensitive part).
 struct Search {

@@ -60,6 +60,7 @@ permissions! {
     ReportsExport => "reports.export": "download reports as XLSX",
     AuditView => "audit.view": "read the user activity trail",
     ApiKeysManage => "api_keys.manage": "create, list and revoke API keys (n8n)",
+    RemindersSend => "reminders.send": "fetch the reminders due and mark them sent (n8n)",
     BoardsManage => "boards.manage": "create, list and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
 }
@@ -95,12 +96,16 @@ pub fn parse_list(names: &[String]) -> Result<Vec<Permission>, Vec<String>> {
     }
 }
 
-/// What an API key for n8n gets when its creator names nothing: read what reminders need.
+/// What an API key for n8n gets when its creator names nothing: read what the workflows in
+/// `infra/n8n/` read (polies and statuses name what a reminder is about).
 pub const N8N_DEFAULT: &[Permission] = &[
+    Permission::PolyView,
+    Permission::StatusView,
     Permission::PatientsView,
     Permission::SchedulesView,
     Permission::ReservationsView,
     Permission::QueueView,
     Permission::CheckupsView,
     Permission::ConfigView,
+    Permission::RemindersSend,
 ];

@@ -436,6 +436,7 @@ mod tests {
                 call_time: None,
                 number_of_calls: 0,
                 notification_status: false,
+                ticket_code: None,
                 queue_updated_at: stamp(t0),
                 registered_at: Some(stamp(t0)),
                 anamnesa_at: None,

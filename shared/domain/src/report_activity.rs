@@ -59,6 +59,9 @@ impl Activity {
             "update" => "updated".to_string(),
             "delete" => "deleted".to_string(),
             "restore" => "restored".to_string(),
+            "lock" => "locked".to_string(),
+            "unblock" => "unblocked".to_string(),
+            "password_reset" => "password reset by code".to_string(),
             other => return format!("{thing}: {other}"),
         };
         format!("{thing} {done}")

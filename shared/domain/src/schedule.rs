@@ -1081,6 +1081,8 @@ mod tests {
             username: "harris".into(),
             roles: vec![3],
             role_since: vec![],
+            whatsapp_number: None,
+            sessions_revoked_ms: None,
         };
         deps.table.write(record::seed_ops(&tenant, vec![doctor], ts).unwrap()).await.unwrap();
         (dir, deps, tenant, Actor::system("test"))

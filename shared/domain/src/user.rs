@@ -32,6 +32,12 @@ pub struct User {
     /// when the account was created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub role_since: Vec<RoleSince>,
+    /// Where a password-recovery code goes (international form), if the account has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp_number: Option<String>,
+    /// Sessions opened before this moment (ms) no longer count: set by a password reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions_revoked_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -107,6 +113,8 @@ impl NewUser {
                 username: username.unwrap(),
                 roles: vec![1],
                 role_since: vec![],
+                whatsapp_number: None,
+                sessions_revoked_ms: None,
             },
             password: password.unwrap(),
         })
@@ -166,6 +174,8 @@ pub struct UserForm {
     /// Existing live role ids, duplicates dropped, in the order given.
     pub roles: Vec<i64>,
     pub poly_id: Option<i64>,
+    /// Optional, international form.
+    pub whatsapp_number: Option<String>,
 }
 
 /// What the form's rules need to know about the clinic, read before judging it. The same
@@ -233,13 +243,29 @@ impl UserForm {
             Some(p) => p,
             None => None,
         };
+        // Optional: where a forgotten password's code is sent.
+        let whatsapp_number = match body.get("whatsapp_number") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => {
+                let n = crate::patient::normalize_whatsapp(s);
+                if n.is_none() {
+                    errors.add("whatsapp_number", "The whatsapp number field must be a valid Indonesian mobile number, e.g. 081234567890.");
+                }
+                n
+            }
+            Some(_) => {
+                errors.add("whatsapp_number", "The whatsapp number field must be a string.");
+                None
+            }
+        };
         errors.into_result()?;
-        Ok(UserForm { name: name.unwrap(), username: username.unwrap(), email: email.unwrap(), password, roles, poly_id })
+        Ok(UserForm { name: name.unwrap(), username: username.unwrap(), email: email.unwrap(), password, roles, poly_id, whatsapp_number })
     }
 }
 
 /// `password` (not trimmed: spaces are part of it), at least 6 characters, `confirmed`.
-fn password_rule(errors: &mut FieldErrors, body: &Value, required: bool) -> Option<String> {
+pub(crate) fn password_rule(errors: &mut FieldErrors, body: &Value, required: bool) -> Option<String> {
     let given = match body.get("password") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
@@ -341,6 +367,8 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         username: form.username,
         roles: form.roles.clone(),
         role_since: vec![],
+        whatsapp_number: form.whatsapp_number.clone(),
+        sessions_revoked_ms: None,
     };
     record::create(deps, tenant, actor, user, |id| {
         let mut reqs = references(tenant, &form.roles, form.poly_id);
@@ -380,6 +408,8 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
             username: form.username.clone(),
             roles: form.roles.clone(),
             role_since,
+            whatsapp_number: form.whatsapp_number.clone(),
+            sessions_revoked_ms: current.data.sessions_revoked_ms,
         };
         let mut reqs = references(tenant, &form.roles, form.poly_id);
         if let Some(h) = &hash {

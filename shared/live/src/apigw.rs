@@ -62,7 +62,8 @@ impl ManagementApi {
         }
     }
 
-    /// Posts to every connection of the clinic; returns each connection's outcome.
+    /// Posts to every connection of the clinic (a ticket page gets its own ticket's view
+    /// instead of `text`); returns each connection's outcome.
     pub async fn broadcast(&self, tenant: &Tenant, text: Arc<str>) -> Vec<(String, Delivery)> {
         let connections = match registry::list(&self.deps, tenant).await {
             Ok(c) => c,
@@ -75,6 +76,14 @@ impl ManagementApi {
             .map(|c| {
                 let text = text.clone();
                 async move {
+                    let text = match &c.ticket {
+                        None => text,
+                        Some(code) => match crate::ticket::current(&self.deps, code).await {
+                            Ok((_, _, own)) => own.into(),
+                            // The ticket is gone (it cannot be, but then it hears nothing).
+                            Err(_) => return (c.id, Delivery::Sent),
+                        },
+                    };
                     let outcome = self.post(&c.id, text).await;
                     (c.id, outcome)
                 }

@@ -44,6 +44,19 @@ pub fn endpoint_of(event: &ApiGatewayWebsocketProxyRequest) -> Option<String> {
 /// `$connect`.
 pub async fn on_connect(deps: &Deps, event: &ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
     let Some(connection_id) = event.request_context.connection_id.as_deref() else { return respond(400, "") };
+    // A patient's ticket page: admitted for a code that names a ticket, to hear that one only.
+    if let Some(code) = event.query_string_parameters.first("ticket") {
+        return match antrean_domain::ticket::find(deps, code).await {
+            Ok((tenant, _)) => match registry::record_ticket(deps, &tenant, code, connection_id).await {
+                Ok(()) => respond(200, ""),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot record a connection");
+                    respond(500, "")
+                }
+            },
+            Err(_) => respond(404, "Ticket not found"),
+        };
+    }
     let Some(p) = watcher(deps, event.query_string_parameters.first("token")).await else {
         return respond(401, "Unauthenticated.");
     };
@@ -78,6 +91,9 @@ pub async fn on_default(deps: &Deps, api: &ManagementApi, event: &ApiGatewayWebs
         Some("ping") => return respond(200, ""),
         _ => return respond(400, "Unknown action."),
     }
+    if let Some(code) = message.get("ticket").and_then(Value::as_str) {
+        return ticket_hello(deps, api, connection_id, code).await;
+    }
     let Some(p) = watcher(deps, message.get("token").and_then(Value::as_str)).await else {
         return respond(401, "Unauthenticated.");
     };
@@ -108,5 +124,23 @@ pub async fn on_default(deps: &Deps, api: &ManagementApi, event: &ApiGatewayWebs
             tracing::warn!(?other, "cannot answer hello");
             respond(502, "")
         }
+    }
+}
+
+/// `hello` from a ticket page: its own ticket's view, to a connection admitted for that code.
+async fn ticket_hello(deps: &Deps, api: &ManagementApi, connection_id: &str, code: &str) -> ApiGatewayProxyResponse {
+    let Ok((tenant, _, text)) = crate::ticket::current(deps, code).await else { return respond(404, "Ticket not found") };
+    match registry::get(deps, &tenant, connection_id).await {
+        Ok(Some(c)) if c.ticket.as_deref() == Some(code) => {}
+        Ok(_) => return respond(403, "Unknown connection."),
+        Err(_) => return respond(500, ""),
+    }
+    match api.post(connection_id, text.into()).await {
+        Delivery::Sent => respond(200, ""),
+        Delivery::Gone => {
+            let _ = registry::forget(deps, &tenant, connection_id).await;
+            respond(410, "")
+        }
+        _ => respond(502, ""),
     }
 }

@@ -10,6 +10,7 @@
 //! by the next.
 pub mod hub;
 pub mod registry;
+pub mod ticket;
 
 #[cfg(feature = "aws")]
 pub mod apigw;

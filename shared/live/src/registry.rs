@@ -17,6 +17,8 @@ pub struct Connection {
     /// The board token it opened with, if it was a board.
     pub board_id: Option<i64>,
     pub user_id: Option<i64>,
+    /// The ticket code it opened with, if it is a patient's ticket page.
+    pub ticket: Option<String>,
 }
 
 fn key(tenant: &Tenant, connection_id: &str) -> Key {
@@ -28,19 +30,30 @@ fn decode(item: &Item) -> Option<Connection> {
         id: item.get("sk")?.as_str()?.to_string(),
         board_id: item.get("board_id").and_then(Value::as_i64),
         user_id: item.get("user_id").and_then(Value::as_i64),
+        ticket: item.get("ticket").and_then(Value::as_str).map(str::to_string),
     })
 }
 
 pub async fn record(deps: &Deps, principal: &Principal, connection_id: &str) -> Result<(), DomainError> {
+    let (attr, id) = match principal.credential {
+        Credential::ApiKey { id } => ("board_id", Value::from(id)),
+        Credential::Session { user_id, .. } => ("user_id", Value::from(user_id)),
+    };
+    put(deps, &principal.tenant, connection_id, attr, id).await
+}
+
+/// A ticket page's connection: it hears its own ticket only.
+pub async fn record_ticket(deps: &Deps, tenant: &Tenant, code: &str, connection_id: &str) -> Result<(), DomainError> {
+    put(deps, tenant, connection_id, "ticket", code.into()).await
+}
+
+async fn put(deps: &Deps, tenant: &Tenant, connection_id: &str, attr: &str, value: Value) -> Result<(), DomainError> {
     let now = deps.clock.now();
-    let k = key(&principal.tenant, connection_id);
+    let k = key(tenant, connection_id);
     let mut item = Item::new();
     item.insert("pk".into(), k.pk.into());
     item.insert("sk".into(), k.sk.into());
-    match principal.credential {
-        Credential::ApiKey { id } => item.insert("board_id".into(), id.into()),
-        Credential::Session { user_id, .. } => item.insert("user_id".into(), user_id.into()),
-    };
+    item.insert(attr.into(), value);
     item.insert("connected_at".into(), antrean_domain::clock::stamp(now).into());
     item.insert(antrean_store::TTL_ATTRIBUTE.into(), (now.timestamp() + TTL_SECONDS).into());
     deps.table.write(vec![Op::put(item)]).await?;

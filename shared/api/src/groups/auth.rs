@@ -28,6 +28,73 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(permanent_token))
         .routes(routes!(list_api_keys))
         .routes(routes!(revoke_api_key))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ForgotPasswordBody {
+    pub username: String,
+    /// As for login: else `X-Clinic`, else the host name's clinic, else `default`.
+    pub clinic: Option<String>,
+}
+
+/// The clinic of a body that names one the way login does; `None` when it cannot be a clinic.
+fn body_tenant(s: &AppState, headers: &HeaderMap, body: &Value) -> Option<Tenant> {
+    let hint = body.get("clinic").and_then(Value::as_str).map(str::trim).filter(|c| !c.is_empty());
+    login_clinic(hint, headers, s.config.base_domain.as_deref()).and_then(|slug| Tenant::parse(&slug).ok())
+}
+
+#[utoipa::path(post, path = "/api/auth/forgot-password", tag = "Auth", request_body = ForgotPasswordBody,
+    responses((status = 200, body = Message, description = "Always the same answer: whether the account exists is never told. The code goes to the account's WhatsApp number through n8n (`GET /api/reminders/due`), never into an answer."),
+        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn forgot_password(State(s): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody) -> ApiResult<Json<Message>> {
+    let mut errors = FieldErrors::new();
+    let username = antrean_domain::validate::required_string(&mut errors, &body, "username", 255);
+    errors.into_result()?;
+    if let (Some(tenant), Some(username)) = (body_tenant(&s, &headers, &body), username) {
+        antrean_domain::auth::recovery::request(&s.deps, &tenant, &username).await?;
+    }
+    Ok(Json(envelope::message(antrean_domain::auth::recovery::REQUESTED)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ResetPasswordBody {
+    pub username: String,
+    pub clinic: Option<String>,
+    /// The 6 digits sent by WhatsApp; 5 tries within 10 minutes.
+    pub code: String,
+    pub password: String,
+    pub password_confirmation: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/reset-password", tag = "Auth", request_body = ResetPasswordBody,
+    responses((status = 200, body = Message, description = "The new password is set, a lock is lifted, and every session of the account ends"),
+        (status = 400, body = ErrorBody), (status = 422, body = ErrorBody, description = "A wrong, used or expired code (the same for an unknown account), or password rules"),
+        (status = 429, body = ErrorBody)))]
+async fn reset_password(State(s): State<AppState>, headers: HeaderMap, JsonBody(body): JsonBody) -> ApiResult<Json<Message>> {
+    let mut errors = FieldErrors::new();
+    let username = antrean_domain::validate::required_string(&mut errors, &body, "username", 255);
+    let form = antrean_domain::auth::recovery::ResetForm::parse(&body);
+    let form = match form {
+        Ok(f) => {
+            errors.into_result()?;
+            f
+        }
+        Err(DomainError::Validation(mut more)) => {
+            for (field, msgs) in errors.0 {
+                more.0.insert(field, msgs);
+            }
+            return Err(DomainError::Validation(more).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let wrong = || ApiError::from(FieldErrors::single("code", "The code is invalid or has expired."));
+    let tenant = body_tenant(&s, &headers, &body).ok_or_else(wrong)?;
+    antrean_domain::auth::recovery::reset(&s.deps, &tenant, &username.unwrap_or_default(), &form).await?;
+    Ok(Json(envelope::message("Password reset successfully. Sign in with the new password.")))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

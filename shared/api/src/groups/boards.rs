@@ -52,7 +52,7 @@ pub struct BoardView {
 }
 
 /// `(http base, ws base)` of the host the request came to (the dev server).
-fn request_bases(headers: &HeaderMap) -> (String, String) {
+pub(crate) fn request_bases(headers: &HeaderMap) -> (String, String) {
     let host = headers.get("x-forwarded-host").or_else(|| headers.get("host")).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let secure = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
     if secure {
@@ -62,7 +62,7 @@ fn request_bases(headers: &HeaderMap) -> (String, String) {
     }
 }
 
-fn with_query(base: &str, query: &str) -> String {
+pub(crate) fn with_query(base: &str, query: &str) -> String {
     format!("{base}{}{query}", if base.contains('?') { '&' } else { '?' })
 }
 

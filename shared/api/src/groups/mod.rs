@@ -5,6 +5,8 @@ pub mod boards;
 pub mod configuration;
 pub mod master_data;
 pub mod platform;
+pub mod reminders;
 pub mod queue;
 pub mod report;
 pub mod schedule;
+pub mod ticket;

@@ -47,6 +47,8 @@ pub async fn clinic() -> (tempfile::TempDir, Deps, Arc<TestClock>, Tenant, Actor
         username: "harris".into(),
         roles: vec![3],
         role_since: vec![],
+        whatsapp_number: None,
+        sessions_revoked_ms: None,
     };
     deps.table.write(crate::record::seed_ops(&tenant, vec![doctor], ts).unwrap()).await.unwrap();
     (dir, deps, clock, tenant, Actor::system("test"))

@@ -4,7 +4,9 @@ use antrean_store::{Condition, Op, Update};
 use chrono::Duration;
 use serde_json::Value;
 
+use crate::audit::{self, Action, Actor};
 use crate::auth::{password, token};
+use crate::record::Record;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::record::Stored;
 use crate::tenant::Tenant;
@@ -90,13 +92,37 @@ pub async fn login(deps: &Deps, tenant: &Tenant, req: &LoginRequest) -> DomainRe
             update = update.set("blocked_until", (now + Duration::minutes(LOCK_MINUTES)).timestamp()).set("failed_attempts", 0);
             update.add.clear();
         }
-        deps.table.write(vec![Op::update_if(key, update, Condition::Exists)]).await?;
+        let mut ops = vec![Op::update_if(key, update, Condition::Exists)];
+        if lock {
+            // The lock is in the activity trail, as the account's own doing.
+            ops.push(audit::entry(tenant, &user_actor(&user), Action::Lock, User::KIND, user.id, now));
+        }
+        deps.table.write(ops).await?;
         return Err(if lock { locked(LOCK_MINUTES) } else { DomainError::InvalidCredentials(WRONG_CREDENTIALS.into()) });
     }
     let (token, claims) = deps.tokens.issue(tenant, user.id, &user.data.roles, now)?;
     let reset = Update::new().set("failed_attempts", 0).remove("blocked_until").set("last_login_at", now.timestamp());
-    deps.table.write(vec![token::session_put(tenant, &claims), Op::update_if(key, reset, Condition::Exists)]).await?;
+    deps.table.write(vec![token::session_put(tenant, &claims, now.timestamp_millis()), Op::update_if(key, reset, Condition::Exists)]).await?;
     Ok(LoggedIn { token, claims, user })
+}
+
+/// The account itself as the actor of what happens to it (a lock, a reset by code).
+pub(crate) fn user_actor(user: &Stored<User>) -> Actor {
+    Actor { user_id: Some(user.id), api_key_id: None, name: user.data.name.clone(), roles: vec![] }
+}
+
+/// Lifts a lock (an administrator's "unblock"), audited; 404 for an unknown account.
+pub async fn unblock(deps: &Deps, tenant: &Tenant, actor: &Actor, user_id: i64) -> DomainResult<()> {
+    let user = user::find(deps, tenant, user_id).await?;
+    let now = deps.clock.now();
+    let clear = Update::new().set("failed_attempts", 0).remove("blocked_until");
+    deps.table
+        .write(vec![
+            Op::update_if(user::credential_key(tenant, user.id), clear, Condition::Exists),
+            audit::entry(tenant, actor, Action::Unblock, User::KIND, user.id, now),
+        ])
+        .await?;
+    Ok(())
 }
 
 /// Revokes the session behind a token: the token stops working at once.

@@ -4,4 +4,5 @@ pub mod api_key;
 pub mod login;
 pub mod password;
 pub mod principal;
+pub mod recovery;
 pub mod token;

@@ -61,15 +61,19 @@ pub async fn authenticate(deps: &Deps, bearer: &str) -> DomainResult<Principal> 
     let mut items = deps.table.get_many(&keys, None).await?.into_iter();
     let profile = items.next_back().flatten();
     settings::take_from_batch(&tenant, profile.as_ref());
-    match items.next().flatten() {
-        Some(s) if !is_expired(&s, now.timestamp()) => {}
+    let issued_ms = match items.next().flatten() {
+        Some(s) if !is_expired(&s, now.timestamp()) => s.get("issued_ms").and_then(serde_json::Value::as_i64).unwrap_or(0),
         _ => return Err(DomainError::Unauthenticated),
-    }
+    };
     // A deleted user's tokens stop working at once.
     let user: Stored<User> = match items.next().flatten().map(record::decode::<Stored<User>>).transpose()? {
         Some(u) if !u.is_trashed() => u,
         _ => return Err(DomainError::Unauthenticated),
     };
+    // A password reset ends every session opened before it.
+    if user.data.sessions_revoked_ms.is_some_and(|revoked| issued_ms < revoked) {
+        return Err(DomainError::Unauthenticated);
+    }
     let mut hinted: std::collections::HashMap<i64, Stored<Role>> = std::collections::HashMap::new();
     for r in items.flatten() {
         let r: Stored<Role> = record::decode(r)?;

@@ -71,10 +71,11 @@ pub fn session_key(tenant: &Tenant, jti: &str) -> Key {
     Key::new(tenant.partition("SESSION"), jti)
 }
 
-/// The session item written at login; its TTL is the token's expiry.
-pub fn session_put(tenant: &Tenant, claims: &Claims) -> Op {
+/// The session item written at login; its TTL is the token's expiry. `issued_ms` lets a
+/// password reset end every session opened before it.
+pub fn session_put(tenant: &Tenant, claims: &Claims, issued_ms: i64) -> Op {
     let key = session_key(tenant, &claims.jti);
-    let item: Item = json!({"pk": key.pk, "sk": key.sk, "user_id": claims.sub, "expires_at": claims.exp})
+    let item: Item = json!({"pk": key.pk, "sk": key.sk, "user_id": claims.sub, "expires_at": claims.exp, "issued_ms": issued_ms})
         .as_object()
         .cloned()
         .unwrap_or_default();

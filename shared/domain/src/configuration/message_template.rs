@@ -16,7 +16,7 @@ use crate::tenant::{id_key, Tenant};
 use crate::{validate, Deps};
 
 /// The placeholders the product fills in, in the order the error message lists them.
-pub const PLACEHOLDERS: &[&str] = &["patient_name", "queue_number", "poly", "date", "doctor", "estimated_time"];
+pub const PLACEHOLDERS: &[&str] = &["patient_name", "queue_number", "poly", "date", "doctor", "estimated_time", "ticket_url"];
 
 pub const MAX_MESSAGE_CHARS: usize = 4096;
 

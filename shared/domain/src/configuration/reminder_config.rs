@@ -1,6 +1,7 @@
 //! Reminder configs: when n8n should send which message template. `QUEUE` reminders go out
-//! when a patient is `reminder_patient_count` places from being called; `SCHEDULE` reminders
-//! `reminder_offset` minutes before the appointment.
+//! when a patient is `reminder_patient_count` places from being called; `TIME` reminders
+//! `reminder_offset` minutes before the estimated time (`SCHEDULE`, the earlier name, means the
+//! same); `CHECKUP` reminders the day before a check-up schedule (H-1). See `reminders`.
 //!
 //! Each config uses one message template. The link is checked in the same write that makes
 //! it (the template must exist), and counted in the template's reference item so the
@@ -18,7 +19,7 @@ use crate::tenant::Tenant;
 use crate::validate::as_id;
 use crate::Deps;
 
-pub const REMINDER_TYPES: &[&str] = &["QUEUE", "SCHEDULE"];
+pub const REMINDER_TYPES: &[&str] = &["QUEUE", "TIME", "CHECKUP", "SCHEDULE"];
 /// A week, in minutes.
 pub const MAX_OFFSET_MINUTES: i64 = 10_080;
 pub const MAX_PATIENT_COUNT: i64 = 100;

@@ -265,6 +265,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
                 p
             }
         };
+        let ticket = crate::ticket::TicketCode::generate(tenant);
         let reservation = Stored {
             id,
             data: Reservation {
@@ -280,6 +281,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
                 call_time: None,
                 number_of_calls: 0,
                 notification_status: false,
+                ticket_code: Some(ticket.as_string()),
                 queue_updated_at: ts.clone(),
                 registered_at: Some(ts.clone()),
                 anamnesa_at: None,
@@ -306,6 +308,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
             ops.push(Op::check(patient::key(tenant, patient.id), Condition::equals(record::VERSION, *v))); // at + 6
         }
         ops.push(Op::put(day_item(tenant, id, r, None)));
+        ops.push(ticket.put_op(id));
         ops.push(Op::put(item_with(
             &patient_index_key(tenant, patient.id, id),
             serde_json::json!({ "id": id, "poly_id": r.poly_id, "date": r.date }),

@@ -80,6 +80,9 @@ pub struct Reservation {
     pub number_of_calls: i64,
     #[serde(default)]
     pub notification_status: bool,
+    /// The patient's ticket code (`ticket`); none on reservations made before tickets existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_code: Option<String>,
     /// When the queue entry last changed.
     pub queue_updated_at: String,
     /// Stage timestamps (seed format, UTC): what waiting times and reports are computed from.

@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(trashed))
         .routes(routes!(detail, update, delete))
         .routes(routes!(restore))
+        .routes(routes!(unblock))
 }
 
 /// The seed's role-user link.
@@ -60,6 +61,8 @@ pub struct UserView {
     pub updated_at: String,
     pub poly_id: Option<i64>,
     pub username: String,
+    /// Where a password-recovery code goes (optional).
+    pub whatsapp_number: Option<String>,
     pub deleted_at: Option<String>,
     pub roles: Vec<UserRoleView>,
     pub poly: Option<PolyView>,
@@ -115,6 +118,7 @@ impl From<UserWithRelations> for UserView {
             updated_at: s.updated_at,
             poly_id: s.data.poly_id,
             username: s.data.username,
+            whatsapp_number: s.data.whatsapp_number,
             deleted_at: s.deleted_at,
         }
     }
@@ -238,4 +242,14 @@ async fn restore(State(s): State<AppState>, caller: Caller, Path(id): Path<Strin
     let stored = record::restore::<User>(&s.deps, &caller.tenant, &caller.actor, id).await?;
     let full = user::with_relations_one(&s.deps, &caller.tenant, stored).await?;
     Ok(Json(envelope::message_data("User restored successfully", full.into())))
+}
+
+#[utoipa::path(post, path = "/api/users/{id}/unblock", tag = "Users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Message, description = "Lifts a lock after 5 wrong passwords (audited)"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn unblock(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Message>> {
+    caller.require(Permission::UsersManage)?;
+    let id = parse_id(&id, "User not found")?;
+    antrean_domain::auth::login::unblock(&s.deps, &caller.tenant, &caller.actor, id).await?;
+    Ok(Json(envelope::message("User unblocked successfully")))
 }

@@ -90,10 +90,10 @@ async fn select(State(s): State<AppState>, caller: Caller, url: RequestUrl, Quer
 }
 
 #[utoipa::path(post, path = "/api/reservation", tag = "Reservation", request_body = Object, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>, description = "`{patient, reservation (with status), queue}`"),
+    responses((status = 200, body = MessageData<Object>, description = "`{patient, reservation (with status), queue, ticket: {code, url}}`"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
+async fn create(State(s): State<AppState>, caller: Caller, headers: axum::http::HeaderMap, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::ReservationsCreate)?;
     let made = reservation::create(&s.deps, &caller.tenant, &caller.actor, &body).await?;
     // No board push: a board shows the numbers called, and a new number has not been called.
@@ -115,6 +115,8 @@ async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonB
             "reservation_id": r.id, "poly_id": r.data.poly_id, "queue_number": r.data.queue_number, "date": r.data.date,
             "re_reservation_time": r.data.re_reservation_time, "updated_at": r.data.queue_updated_at, "created_at": r.created_at, "id": r.id,
         },
+        // The patient's own status page: print it on the slip or send it by WhatsApp.
+        "ticket": r.data.ticket_code.as_ref().map(|code| json!({ "code": code, "url": crate::groups::ticket::page_url(&s, &headers, code) })),
     });
     Ok(Json(envelope::message_data("Reservation successfully created", data)))
 }

@@ -45,6 +45,7 @@ pub fn queue(r: &Stored<Reservation>) -> Map<String, Value> {
         "deleted_at": null,
         "number_of_calls": r.data.number_of_calls,
         "notification_status": r.data.notification_status,
+        "ticket_code": r.data.ticket_code,
     }))
 }
 

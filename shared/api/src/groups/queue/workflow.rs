@@ -33,6 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // The seed writes the queue list as `/api/queue/`.
         .route("/api/queue/", axum::routing::get(list))
         .routes(routes!(current))
+        // The seed's current-queue URL is spelled `/api/queue/currnet`: a client written from it works.
+        .route("/api/queue/currnet", axum::routing::get(current))
         .routes(routes!(call_next))
         .routes(routes!(anamnesa))
         .routes(routes!(waiting_doctor))
