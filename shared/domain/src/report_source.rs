@@ -21,34 +21,46 @@ async fn day_reservations(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> Doma
     reservation::many(deps, tenant, &ids).await
 }
 
-/// The day's index entries `keep` keeps, in `order`, and of those the `skip`/`take` slice
-/// read in full: records and patients in one batch read. `keep` judges on the index (poly,
-/// status, insurance); `None` from it means the index cannot tell (an item older than the
-/// insurance on the index), and then every record of the day is read and `keep_visit` decides.
-pub async fn day_visits_slice(
+/// Slices of the days' reservations: of each day's queue index (the days read side by side),
+/// the entries `keep` keeps, in `order`, rows `skip..skip + take` (`days`: date, skip, take);
+/// then the records and patients of every slice in one batch read, in the days' order.
+/// `keep` judges on the index (poly, status, insurance); `None` from it means the index cannot
+/// tell (an item older than the insurance on the index), and then such a day's records are all
+/// read and `keep_visit` decides.
+pub async fn visits_slices(
     deps: &Deps,
     tenant: &Tenant,
-    date: NaiveDate,
     tz: Tz,
+    days: &[(NaiveDate, usize, usize)],
     keep: impl Fn(&DayEntry) -> Option<bool>,
     keep_visit: impl Fn(&Visit) -> bool,
     order: impl Fn(&DayEntry, &DayEntry) -> std::cmp::Ordering,
-    (skip, take): (usize, usize),
 ) -> DomainResult<Vec<Visit>> {
-    let mut entries = reservation::day_entries(deps, tenant, date, None).await?;
-    entries.sort_by(&order);
-    let judged: Option<Vec<bool>> = entries.iter().map(&keep).collect();
-    let Some(judged) = judged else {
-        let all = visits(deps, tenant, date, tz, &entries).await?;
-        return Ok(all.into_iter().filter(&keep_visit).skip(skip).take(take).collect());
-    };
-    let slice: Vec<DayEntry> = entries.into_iter().zip(judged).filter(|(_, k)| *k).map(|(e, _)| e).skip(skip).take(take).collect();
-    visits(deps, tenant, date, tz, &slice).await
+    let indexes = futures::future::try_join_all(days.iter().map(|(date, _, _)| reservation::day_entries(deps, tenant, *date, None))).await?;
+    let mut wanted: Vec<DayEntry> = Vec::new();
+    let mut out: Vec<Visit> = Vec::new();
+    for (&(_, skip, take), mut entries) in days.iter().zip(indexes) {
+        entries.sort_by(&order);
+        let judged: Option<Vec<bool>> = entries.iter().map(&keep).collect();
+        match judged {
+            Some(judged) => wanted.extend(entries.into_iter().zip(judged).filter(|(_, k)| *k).map(|(e, _)| e).skip(skip).take(take)),
+            None => {
+                // Keep the days' order: what was wanted so far first, then this day in full.
+                out.extend(visits(deps, tenant, tz, &std::mem::take(&mut wanted)).await?);
+                out.extend(visits(deps, tenant, tz, &entries).await?.into_iter().filter(&keep_visit).skip(skip).take(take));
+            }
+        }
+    }
+    out.extend(visits(deps, tenant, tz, &wanted).await?);
+    Ok(out)
 }
 
 /// The visits of the given index entries, in their order (missing records left out): the
 /// records and their patients in one batch read.
-async fn visits(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz, entries: &[DayEntry]) -> DomainResult<Vec<Visit>> {
+async fn visits(deps: &Deps, tenant: &Tenant, tz: Tz, entries: &[DayEntry]) -> DomainResult<Vec<Visit>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     let patient_ids: Vec<i64> = entries.iter().map(|e| e.patient_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let mut keys: Vec<Key> = entries.iter().map(|e| reservation::key(tenant, e.id)).collect();
     keys.extend(patient_ids.iter().map(|id| patient::key(tenant, *id)));
@@ -67,7 +79,7 @@ async fn visits(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz, entries: 
     if !unnamed.is_empty() {
         names.extend(patient::many(deps, tenant, unnamed).await?.into_iter().map(|(id, p)| (id, p.data.patient_name)));
     }
-    Ok(list.into_iter().map(|r| visit(date, r.clone(), names.get(&r.data.patient_id).cloned().unwrap_or_default(), tz)).collect())
+    Ok(list.into_iter().map(|r| visit(r.data.visit_date(), r.clone(), names.get(&r.data.patient_id).cloned().unwrap_or_default(), tz)).collect())
 }
 
 fn visit(date: NaiveDate, r: Stored<Reservation>, patient_name: String, tz: Tz) -> Visit {

@@ -98,13 +98,14 @@ fn keeps(e: &DayEntry, f: &Filters) -> Option<bool> {
     Some(insurance && f.poly_id.is_none_or(|p| e.poly_id == p) && f.statuses.as_ref().is_none_or(|s| s.iter().any(|c| c.eq_ignore_ascii_case(&e.status_code))))
 }
 
-/// One day's matching reservations in report order (poly name, then queue number), rows
-/// `skip..skip + take` of them: only those are read in full.
-async fn day_rows(deps: &Deps, tenant: &Tenant, date: NaiveDate, f: &Filters, polies: &Polies, tz: Tz, range: (usize, usize)) -> DomainResult<Vec<Visit>> {
+/// The matching reservations of the given days in report order (poly name, then queue
+/// number), rows `skip..skip + take` of each day (`days`: date, skip, take): only those are
+/// read in full, in one batch read.
+async fn rows_of_days(deps: &Deps, tenant: &Tenant, days: &[(NaiveDate, usize, usize)], f: &Filters, polies: &Polies, tz: Tz) -> DomainResult<Vec<Visit>> {
     let order = |a: &DayEntry, b: &DayEntry| {
         polies.name(a.poly_id).cmp(&polies.name(b.poly_id)).then(a.poly_id.cmp(&b.poly_id)).then(a.queue_number.cmp(&b.queue_number))
     };
-    crate::report_source::day_visits_slice(deps, tenant, date, tz, |e| keeps(e, f), |v| matches(v, f), order, range).await
+    crate::report_source::visits_slices(deps, tenant, tz, days, |e| keeps(e, f), |v| matches(v, f), order).await
 }
 
 /// How many days an export reads at once (each a Query and a batch read).
@@ -121,7 +122,8 @@ pub async fn all_rows(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies
         .take_while(|d| *d <= f.to)
         .filter(|date| counts.iter().filter(|d| d.date == *date).map(|d| matching(d, f)).sum::<i64>() > 0)
         .collect();
-    let reads: Vec<_> = days.iter().map(|date| day_rows(deps, tenant, *date, f, polies, tz, (0, usize::MAX))).collect();
+    let plans: Vec<[(NaiveDate, usize, usize); 1]> = days.iter().map(|date| [(*date, 0, usize::MAX)]).collect();
+    let reads: Vec<_> = plans.iter().map(|plan| rows_of_days(deps, tenant, plan, f, polies, tz)).collect();
     let per_day: Vec<Vec<Visit>> = futures::stream::iter(reads).buffered(DAYS_IN_FLIGHT).try_collect().await?;
     Ok(Rows { columns: columns(), rows: per_day.iter().flatten().map(|v| row(v, polies, tz)).collect() })
 }
@@ -138,10 +140,12 @@ pub async fn page(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies, tz
         }
     }
     let total: usize = per_day.iter().map(|(_, n)| n).sum();
+    // Which days the page's rows fall on, and which rows of each (from the rollups' counts).
     let mut skip = (paging.page - 1).saturating_mul(paging.per_page);
-    let mut rows = Vec::new();
+    let mut left = paging.per_page;
+    let mut plan = Vec::new();
     for (date, n) in per_day {
-        if rows.len() >= paging.per_page {
+        if left == 0 {
             break;
         }
         if n == 0 {
@@ -151,9 +155,12 @@ pub async fn page(deps: &Deps, tenant: &Tenant, f: &Filters, polies: &Polies, tz
             skip -= n;
             continue;
         }
-        let day = day_rows(deps, tenant, date, f, polies, tz, (skip, paging.per_page - rows.len())).await?;
-        rows.extend(day.iter().map(|v| row(v, polies, tz)));
+        let take = left.min(n - skip);
+        plan.push((date, skip, take));
+        left -= take;
         skip = 0;
     }
+    let visits = rows_of_days(deps, tenant, &plan, f, polies, tz).await?;
+    let rows = visits.iter().take(paging.per_page).map(|v| row(v, polies, tz)).collect();
     Ok((Rows { columns: columns(), rows }, Pagination::of(paging, total)))
 }

@@ -65,7 +65,7 @@ async fn select(State(s): State<AppState>, caller: Caller, Query(q): Query<DayPa
 /// `patient_name`, `whatsapp_number` and/or `no_bpjs`, `email`, `birth_date`, `bpjs`.
 /// 409 "This time is already taken, choose another free time." when the slot is full.
 #[utoipa::path(post, path = "/api/appointments", tag = "Appointments", request_body = Object, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn book(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::AppointmentsBook)?;
@@ -84,7 +84,7 @@ async fn detail(State(s): State<AppState>, caller: Caller, Path(id): Path<String
 
 /// Body: `reason`. Gives the place back.
 #[utoipa::path(patch, path = "/api/appointments/{id}/cancel", tag = "Appointments", params(("id" = String, Path)), request_body = Object, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::AppointmentsBook)?;
@@ -96,7 +96,7 @@ async fn cancel(State(s): State<AppState>, caller: Caller, Path(id): Path<String
 /// Body: `schedule_id`, `slot`. The old place is given back only if the new one is taken.
 #[utoipa::path(patch, path = "/api/appointments/{id}/reschedule", tag = "Appointments", params(("id" = String, Path)), request_body = Object,
     security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn reschedule(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::AppointmentsBook)?;
@@ -120,7 +120,7 @@ async fn check_in(State(s): State<AppState>, caller: Caller, Path(id): Path<Stri
 
 /// Body: `date` (default today). Marks that day's appointments not checked in after their schedule ended.
 #[utoipa::path(post, path = "/api/appointments/no-shows", tag = "Appointments", request_body = Object, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn no_shows(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::AppointmentsBook)?;
     let mut errors = FieldErrors::new();
@@ -133,7 +133,7 @@ async fn no_shows(State(s): State<AppState>, caller: Caller, JsonBody(body): Jso
 
 /// Body: `schedule_id`, `slot`, `reserve_minutes` (1–30, default 10) and the patient's details.
 #[utoipa::path(post, path = "/api/appointments/holds", tag = "Appointments", request_body = Object, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn hold_place(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Held>>> {
     caller.require(Permission::AppointmentsHold)?;

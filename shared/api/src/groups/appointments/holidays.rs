@@ -74,7 +74,7 @@ async fn select(State(s): State<AppState>, caller: Caller, Query(q): Query<Holid
 }
 
 #[utoipa::path(post, path = "/api/appointments/holidays", tag = "Appointments", request_body = HolidayBody, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<HolidayView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MessageData<HolidayView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<HolidayView>>> {
     caller.require(Permission::SchedulesManage)?;
     let h = holiday::create(&s.deps, &caller.tenant, &caller.actor, &body).await?;
@@ -92,7 +92,7 @@ async fn detail(State(s): State<AppState>, caller: Caller, Path(date): Path<Stri
 
 #[utoipa::path(put, path = "/api/appointments/holidays/{date}", tag = "Appointments", params(("date" = String, Path)), request_body = HolidayBody,
     security(("bearer" = [])),
-    responses((status = 200, body = MessageData<HolidayView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = MessageData<HolidayView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update(State(s): State<AppState>, caller: Caller, Path(date): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<HolidayView>>> {
     caller.require(Permission::SchedulesManage)?;

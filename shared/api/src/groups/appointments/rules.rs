@@ -30,7 +30,7 @@ async fn detail(State(s): State<AppState>, caller: Caller, Path(poly): Path<Stri
 /// `max_reschedules` (0–10, default 2).
 #[utoipa::path(put, path = "/api/appointments/rules/{poly_id}", tag = "Appointments", params(("poly_id" = String, Path)), request_body = Object,
     security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn update(State(s): State<AppState>, caller: Caller, Path(poly): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Rules>>> {
     caller.require(Permission::SchedulesManage)?;

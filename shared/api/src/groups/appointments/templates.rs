@@ -31,7 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TemplateView {
+pub struct WeeklyTemplateView {
     pub id: i64,
     pub doctor_id: i64,
     pub poly_id: i64,
@@ -49,11 +49,11 @@ pub struct TemplateView {
     pub updated_at: String,
 }
 
-impl From<Stored<Template>> for TemplateView {
+impl From<Stored<Template>> for WeeklyTemplateView {
     fn from(t: Stored<Template>) -> Self {
         let day = t.data.day_name();
         let d = t.data;
-        TemplateView {
+        WeeklyTemplateView {
             id: t.id,
             doctor_id: d.doctor_id,
             poly_id: d.poly_id,
@@ -73,7 +73,7 @@ impl From<Stored<Template>> for TemplateView {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
-pub struct TemplateBody {
+pub struct WeeklyTemplateBody {
     /// A live user with the `Dokter` role and a poly.
     #[schema(value_type = Object)]
     pub doctor_id: serde_json::Value,
@@ -113,38 +113,38 @@ pub struct TemplateParams {
 }
 
 #[utoipa::path(get, path = "/api/appointments/templates", tag = "Appointments", params(TemplateParams), security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Vec<TemplateView>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn select(State(s): State<AppState>, caller: Caller, Query(q): Query<TemplateParams>) -> ApiResult<Json<MessageData<Vec<TemplateView>>>> {
+    responses((status = 200, body = MessageData<Vec<WeeklyTemplateView>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn select(State(s): State<AppState>, caller: Caller, Query(q): Query<TemplateParams>) -> ApiResult<Json<MessageData<Vec<WeeklyTemplateView>>>> {
     caller.require(Permission::SchedulesView)?;
     let mut errors = antrean_domain::FieldErrors::new();
     let doctor = filter_id(&mut errors, "doctor_id", q.doctor_id.as_deref());
     errors.into_result()?;
     let list = template::list(&s.deps, &caller.tenant, doctor).await?;
-    Ok(Json(envelope::message_data("Schedule templates retrieved successfully.", list.into_iter().map(TemplateView::from).collect())))
+    Ok(Json(envelope::message_data("Schedule templates retrieved successfully.", list.into_iter().map(WeeklyTemplateView::from).collect())))
 }
 
-#[utoipa::path(post, path = "/api/appointments/templates", tag = "Appointments", request_body = TemplateBody, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<TemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<TemplateView>>> {
+#[utoipa::path(post, path = "/api/appointments/templates", tag = "Appointments", request_body = WeeklyTemplateBody, security(("bearer" = [])),
+    responses((status = 200, body = MessageData<WeeklyTemplateView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<WeeklyTemplateView>>> {
     caller.require(Permission::SchedulesManage)?;
     let t = template::create(&s.deps, &caller.tenant, &caller.actor, &body).await?;
     Ok(Json(envelope::message_data("Schedule template created successfully.", t.into())))
 }
 
 #[utoipa::path(get, path = "/api/appointments/templates/{id}", tag = "Appointments", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = MessageData<TemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn detail(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MessageData<TemplateView>>> {
+    responses((status = 200, body = MessageData<WeeklyTemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn detail(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MessageData<WeeklyTemplateView>>> {
     caller.require(Permission::SchedulesView)?;
     let id = parse_id(&id, NOT_FOUND)?;
     let t = antrean_domain::record::find::<Template>(&s.deps, &caller.tenant, id).await?;
     Ok(Json(envelope::message_data("Schedule template retrieved successfully.", t.into())))
 }
 
-#[utoipa::path(put, path = "/api/appointments/templates/{id}", tag = "Appointments", params(("id" = String, Path)), request_body = TemplateBody,
+#[utoipa::path(put, path = "/api/appointments/templates/{id}", tag = "Appointments", params(("id" = String, Path)), request_body = WeeklyTemplateBody,
     security(("bearer" = [])),
-    responses((status = 200, body = MessageData<TemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = MessageData<WeeklyTemplateView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<TemplateView>>> {
+async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<WeeklyTemplateView>>> {
     caller.require(Permission::SchedulesManage)?;
     let id = parse_id(&id, NOT_FOUND)?;
     let t = template::update(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
@@ -160,7 +160,7 @@ async fn delete(State(s): State<AppState>, caller: Caller, Path(id): Path<String
     Ok(Json(envelope::message("Schedule template deleted successfully.")))
 }
 
-async fn switch(s: AppState, caller: Caller, id: String, active: bool) -> ApiResult<Json<MessageData<TemplateView>>> {
+async fn switch(s: AppState, caller: Caller, id: String, active: bool) -> ApiResult<Json<MessageData<WeeklyTemplateView>>> {
     caller.require(Permission::SchedulesManage)?;
     let id = parse_id(&id, NOT_FOUND)?;
     let t = template::set_active(&s.deps, &caller.tenant, &caller.actor, id, active).await?;
@@ -169,21 +169,21 @@ async fn switch(s: AppState, caller: Caller, id: String, active: bool) -> ApiRes
 }
 
 #[utoipa::path(put, path = "/api/appointments/templates/{id}/activate", tag = "Appointments", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = MessageData<TemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn activate(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MessageData<TemplateView>>> {
+    responses((status = 200, body = MessageData<WeeklyTemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn activate(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MessageData<WeeklyTemplateView>>> {
     switch(s, caller, id, true).await
 }
 
 #[utoipa::path(put, path = "/api/appointments/templates/{id}/deactivate", tag = "Appointments", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = MessageData<TemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn deactivate(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MessageData<TemplateView>>> {
+    responses((status = 200, body = MessageData<WeeklyTemplateView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn deactivate(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MessageData<WeeklyTemplateView>>> {
     switch(s, caller, id, false).await
 }
 
 /// What a generate run made: `created` schedules and `skipped` dates with their `reason`
 /// (`holiday`, `exists`, `refused`) and a `detail`.
 #[utoipa::path(post, path = "/api/appointments/templates/generate", tag = "Appointments", request_body = GenerateBody, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = MessageData<Object>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn generate(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Generation>>> {
     caller.require(Permission::SchedulesManage)?;
     let g = template::generate(&s.deps, &caller.tenant, &caller.actor, &body).await?;
