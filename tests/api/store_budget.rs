@@ -134,6 +134,7 @@ async fn pages_cost_the_same_whatever_their_size(store: Store) {
         ("patient-visits report page", format!("/api/reports/patient-visits?date_from={today}&date_to={today}"), 6),
         ("patient-visits report page 2, BPJS only", format!("/api/reports/patient-visits?date_from={today}&date_to={today}&insurance_type=BPJS&page=2&per_page=5"), 6),
         ("waiting-time report", format!("/api/reports/waiting-time?date_from={today}&date_to={today}"), 6),
+        ("user-activity report, a month", format!("/api/reports/user-activity?date_from={}&date_to={today}", day(-30)), 6),
         ("dashboard summary", format!("/api/dashboard/summary?date={today}"), 3),
         ("dashboard trend", "/api/dashboard/reservation-trend".to_string(), 3),
         ("dashboard peak hours", format!("/api/dashboard/clinic-peak-hours?date={today}"), 3),

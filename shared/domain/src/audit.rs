@@ -50,13 +50,23 @@ impl Action {
     }
 }
 
-/// Audit entries live per clinic per UTC day, `T#<clinic>#AUDIT#<yyyy-mm-dd>`, sorted by time,
-/// so a report over a date range reads only those days.
+/// The partition of the audit entries of `at`'s UTC month: `T#<clinic>#AUDIT#<yyyy-mm>`, sorted
+/// by time, so a report over a date range reads one Query (sort-key range) per month.
+///
+/// Clinics created before the monthly partitions have their older entries in one partition per
+/// UTC day (`T#<clinic>#AUDIT#<yyyy-mm-dd>`); the report reads those too for them (see
+/// [`MONTHLY`]).
+pub fn partition_of(tenant: &Tenant, at: DateTime<Utc>) -> String {
+    tenant.partition(&format!("AUDIT#{}", at.format("%Y-%m")))
+}
+
+/// The attribute of a clinic profile that says its audit trail was monthly from the start.
+pub const MONTHLY: &str = "audit_monthly";
+
 pub fn entry(tenant: &Tenant, actor: &Actor, action: Action, entity: &str, record_id: i64, at: DateTime<Utc>) -> Op {
     let ts = stamp(at);
-    let day = at.format("%Y-%m-%d").to_string();
     let item: Item = json!({
-        "pk": tenant.partition(&format!("AUDIT#{day}")),
+        "pk": partition_of(tenant, at),
         "sk": format!("{ts}#{}", uuid::Uuid::new_v4().simple()),
         "user_id": actor.user_id,
         "api_key_id": actor.api_key_id,

@@ -83,6 +83,8 @@ pub async fn create(deps: &Deps, new: NewClinic) -> DomainResult<(Clinic, crate:
     profile.extend(serde_json::to_value(&clinic).unwrap().as_object().unwrap().clone());
     // It carries the engine's configs from the start (configuration::settings).
     profile.insert(crate::configuration::settings::SYNCED.into(), true.into());
+    // Its audit trail is kept by month from the start (audit::partition_of).
+    profile.insert(crate::audit::MONTHLY.into(), true.into());
     let mut listing: Item = json!({"pk": PLATFORM_PARTITION, "sk": tenant.slug()}).as_object().unwrap().clone();
     listing.extend(serde_json::to_value(&clinic).unwrap().as_object().unwrap().clone());
 

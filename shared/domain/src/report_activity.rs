@@ -1,22 +1,25 @@
 //! The user activity report: who did what, from the audit entries written with every change.
 //!
-//! Audit entries are kept per UTC day (`T#<clinic>#AUDIT#<yyyy-mm-dd>`), so the report reads
-//! the UTC days that overlap the clinic's dates asked (one Query each, a few at a time) and
-//! keeps the entries whose clinic-time date falls in the period. Newest first.
+//! Audit entries are kept per UTC month (`T#<clinic>#AUDIT#<yyyy-mm>`, sorted by time), so the
+//! report reads the UTC months that overlap the clinic's dates asked (one Query each, on the
+//! sort-key range of the period) and keeps the entries whose clinic-time date falls in the
+//! period. Newest first. A clinic created before the monthly partitions also has its older
+//! entries in day partitions (`…#AUDIT#<yyyy-mm-dd>`), read for it as before.
 use std::collections::BTreeMap;
 
-use antrean_store::Query;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use antrean_store::{Query, SortKey};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
+use crate::audit;
 use crate::error::{DomainError, DomainResult};
 use crate::report::{Cell, Column, Filters, Rows};
 use crate::tenant::Tenant;
 use crate::Deps;
 
-/// How many day partitions are read at once.
-const PARALLEL_DAYS: usize = 8;
+/// How many partitions are read at once.
+const PARALLEL_PARTITIONS: usize = 8;
 
 /// One audit entry as the report needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,14 +79,26 @@ impl Activity {
 /// Every audit entry of the clinic's dates `from..=to`, newest first.
 pub async fn read(deps: &Deps, tenant: &Tenant, from: NaiveDate, to: NaiveDate, tz: Tz) -> DomainResult<Vec<Activity>> {
     // A clinic day lies within its own UTC date and the ones either side of it.
-    let days: Vec<NaiveDate> = (from - Duration::days(1)).iter_days().take_while(|d| *d <= to + Duration::days(1)).collect();
+    let (first, last) = (from - Duration::days(1), to + Duration::days(1));
+    let mut partitions: Vec<(String, SortKey)> = Vec::new();
+    let mut month = first.with_day(1).unwrap_or(first);
+    let range = SortKey::Between(first.format("%Y-%m-%d").to_string(), format!("{}~", last.format("%Y-%m-%d")));
+    while month <= last {
+        let at = month.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        partitions.push((audit::partition_of(tenant, at), range.clone()));
+        month = month.checked_add_months(Months::new(1)).unwrap_or(NaiveDate::MAX);
+    }
+    if !crate::configuration::settings::settings(deps, tenant).await?.audit_monthly {
+        // Entries from before the monthly partitions: one partition per UTC day.
+        partitions.extend(first.iter_days().take_while(|d| *d <= last).map(|day| (tenant.partition(&format!("AUDIT#{}", day.format("%Y-%m-%d"))), SortKey::Any)));
+    }
     let mut out = Vec::new();
-    for chunk in days.chunks(PARALLEL_DAYS) {
+    for chunk in partitions.chunks(PARALLEL_PARTITIONS) {
         let mut set = tokio::task::JoinSet::new();
-        for day in chunk {
+        for (pk, sk) in chunk {
             let table = deps.table.clone();
-            let pk = tenant.partition(&format!("AUDIT#{}", day.format("%Y-%m-%d")));
-            set.spawn(async move { antrean_store::query_all(table.as_ref(), Query::partition(pk)).await });
+            let q = Query::partition(pk.clone()).sort(sk.clone());
+            set.spawn(async move { antrean_store::query_all(table.as_ref(), q).await });
         }
         while let Some(res) = set.join_next().await {
             let items = res.map_err(|e| DomainError::Internal(format!("audit read task failed: {e}")))??;

@@ -570,8 +570,7 @@ mod tests {
         trash(&deps, &tenant, &actor, andi.id).await.unwrap();
         record::restore::<User>(&deps, &tenant, &actor, andi.id).await.unwrap();
 
-        let day = deps.clock.now().format("%Y-%m-%d").to_string();
-        let audit = antrean_store::query_all(deps.table.as_ref(), Query::partition(tenant.partition(&format!("AUDIT#{day}")))).await.unwrap();
+        let audit = antrean_store::query_all(deps.table.as_ref(), Query::partition(crate::audit::partition_of(&tenant, deps.clock.now()))).await.unwrap();
         let actions: Vec<(&str, &str)> =
             audit.iter().map(|a| (a["entity"].as_str().unwrap(), a["action"].as_str().unwrap())).collect();
         assert_eq!(actions, [("USER", "create"), ("USER", "update"), ("USER", "delete"), ("USER", "restore")]);

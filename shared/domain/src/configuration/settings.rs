@@ -27,6 +27,8 @@ pub struct Settings {
     pub zone: Tz,
     pub n8n_webhook_url: Option<String>,
     pub n8n_webhook_secret: Option<String>,
+    /// The clinic's audit trail is kept by month from the start (no day partitions to read).
+    pub audit_monthly: bool,
 }
 
 fn attribute(name: &str) -> String {
@@ -69,6 +71,7 @@ pub fn from_profile(tenant: &Tenant, profile: Option<&Item>) -> Option<Settings>
         zone: zone_of(tenant, s(&attribute(CLINIC_TIMEZONE)).as_deref(), s("timezone").as_deref()),
         n8n_webhook_url: set(s(&attribute(N8N_WEBHOOK_URL))),
         n8n_webhook_secret: set(s(&attribute(N8N_WEBHOOK_SECRET))),
+        audit_monthly: p.get(crate::audit::MONTHLY).and_then(Value::as_bool) == Some(true),
     })
 }
 
@@ -103,7 +106,14 @@ pub async fn settings(deps: &Deps, tenant: &Tenant) -> DomainResult<Settings> {
             config_value(deps, tenant, N8N_WEBHOOK_URL),
             config_value(deps, tenant, N8N_WEBHOOK_SECRET)
         )?;
-        Ok(Settings { name: p("name"), zone: zone_of(tenant, zone.as_deref(), p("timezone").as_deref()), n8n_webhook_url: set(url), n8n_webhook_secret: set(secret) })
+        let audit_monthly = profile.as_ref().and_then(|p| p.get(crate::audit::MONTHLY)).and_then(Value::as_bool) == Some(true);
+        Ok(Settings {
+            name: p("name"),
+            zone: zone_of(tenant, zone.as_deref(), p("timezone").as_deref()),
+            n8n_webhook_url: set(url),
+            n8n_webhook_secret: set(secret),
+            audit_monthly,
+        })
     })
     .await
 }
