@@ -132,3 +132,24 @@ pub fn run<F: std::future::Future<Output = ()>>(bench: impl FnOnce() -> F) {
     }
     runtime.block_on(bench());
 }
+
+/// Signs in as the bench server's `superadmin`: a client and its bearer token.
+pub async fn sign_in(base: &str, timeout: Duration) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder().timeout(timeout).build().expect("http client");
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": "superadmin", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login answer");
+    let token = login["token"].as_str().expect("a token").to_string();
+    (http, token)
+}
+
+/// Today in the bench clinic's zone (the default, Asia/Jakarta).
+pub fn clinic_today() -> String {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).format("%Y-%m-%d").to_string()
+}

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 #[path = "child.rs"]
 mod child;
-use child::{percentile, StoreKind, PASSWORD};
+use child::{percentile, StoreKind};
 
 /// US$ per million DynamoDB on-demand read request units (a strongly consistent read of up to 4 KB).
 const PRICE_RRU: f64 = 0.125;
@@ -155,18 +155,9 @@ async fn bench(a: Args) {
         a.dashboard_views
     );
     let server = child::start_server(a.store, &[("STORE_LATENCY_MS", a.latency_ms.to_string())]).await;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().expect("http client");
-    let login: Value = http
-        .post(format!("{}/api/auth/login", server.base))
-        .json(&json!({"username": "superadmin", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login answer");
-    let api = Api { http, base: server.base.clone(), token: login["token"].as_str().expect("a token").into() };
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).format("%Y-%m-%d").to_string();
+    let (http, token) = child::sign_in(&server.base, Duration::from_secs(300)).await;
+    let api = Api { http, base: server.base.clone(), token: token.into() };
+    let today = child::clinic_today();
     let post = reqwest::Method::POST;
     let patch = reqwest::Method::PATCH;
     let get = reqwest::Method::GET;

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 
 #[path = "child.rs"]
 mod child;
-use child::{percentile, StoreKind, PASSWORD};
+use child::{percentile, StoreKind};
 
 /// WITH_DOCTOR and DONE: the seeded status ids (1 WAITING … 5 DONE).
 const WITH_DOCTOR_ID: i64 = 4;
@@ -189,18 +189,9 @@ async fn bench(a: Args) {
         println!("DynamoDB endpoint {endpoint}, table {table}");
     }
     let run_started = Instant::now();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("http client");
-    let login: Value = http
-        .post(format!("{}/api/auth/login", server.base))
-        .json(&json!({"username": "superadmin", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login answer");
-    let api = Api { http, base: server.base.as_str().into(), token: login["token"].as_str().expect("a token").into() };
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Jakarta).format("%Y-%m-%d").to_string();
+    let (http, token) = child::sign_in(&server.base, Duration::from_secs(120)).await;
+    let api = Api { http, base: server.base.as_str().into(), token: token.into() };
+    let today = child::clinic_today();
 
     // One poly, its doctor and today's schedule without a quota.
     let setup = Instant::now();
