@@ -71,12 +71,8 @@ pub fn seed_ops(tenant: &Tenant, ts: &str) -> Vec<Op> {
     record::seed_ops(tenant, defaults(), ts).expect("the default roles serialise")
 }
 
-/// The union of the permissions of the given live roles (one batch read).
-pub async fn permissions_of(deps: &crate::Deps, tenant: &Tenant, role_ids: &[i64]) -> DomainResult<Vec<(i64, String, Vec<Permission>)>> {
-    permissions_of_read(deps, tenant, role_ids, HashMap::new()).await
-}
-
-/// [`permissions_of`], given roles already read (a batch took them along): only the others are read.
+/// The permissions of the given live roles, given roles already read (the authentication
+/// batch took them along): only the others are read, in one batch.
 pub async fn permissions_of_read(
     deps: &crate::Deps,
     tenant: &Tenant,

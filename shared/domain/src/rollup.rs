@@ -17,18 +17,16 @@
 //! Counts move only by `ADD` (see [`delta_ops`]): two receptionists registering at the same
 //! moment both land, in any order, without reading first.
 //!
-//! `wait_min` / `wait_max` cannot be ADDed, and a conditional SET inside the reservation's own
-//! write would cancel that write whenever the condition failed. So they are kept by
-//! [`record_extremes`] right after the write succeeds: two one-item conditional SETs ("only if
-//! smaller" / "only if larger") that compose under concurrency because min and max only ever
-//! move one way. Should a process die between the two writes, an extreme may miss one wait
-//! until [`rebuild_day`] recomputes the day from the reservations; a wait taken back (a
-//! reservation moved to another day or poly after it was called in) is likewise only
-//! removed from the extremes by a rebuild. Sum and count, hence averages, are always exact.
+//! `wait_min` / `wait_max` cannot be ADDed. The change that brings a new wait reads the bucket
+//! first (in the batch it reads anyway) and [`fold_extremes`] sets the new extreme in its own
+//! write, on condition that the extreme is still what it read: a writer who moved it first
+//! makes the write fail, and the change reads again. A wait taken back (a reservation moved to
+//! another day or poly after it was called in) is only removed from the extremes by
+//! [`rebuild_day`]. Sum and count, hence averages, are always exact.
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use antrean_store::{Cmp, Condition, Item, Key, Op, Query, SortKey, StoreError, Table, Update};
+use antrean_store::{Condition, Item, Key, Op, Query, SortKey, StoreError, Table, Update};
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -185,30 +183,6 @@ pub fn removal_ops(tenant: &Tenant, before: &ReservationFacts) -> Vec<Op> {
     vec![bucket_update(tenant, before, &adds)]
 }
 
-/// The one-item conditional SETs that keep `wait_min` / `wait_max`, each to be written on its
-/// own after the reservation's write succeeded (see the module notes). Empty unless `after`
-/// brings a wait that `before` did not already count in the same bucket.
-pub fn extreme_ops(tenant: &Tenant, before: Option<&ReservationFacts>, after: &ReservationFacts) -> Vec<Op> {
-    let Some(w) = after.wait_secs else { return vec![] };
-    if before.is_some_and(|b| b.same_bucket(after) && b.wait_secs == Some(w)) {
-        return vec![];
-    }
-    let k = key(tenant, after.date, after.poly_id);
-    let base = || Update::new().set("date", after.date.format("%Y-%m-%d").to_string()).set("poly_id", after.poly_id);
-    vec![
-        Op::update_if(
-            k.clone(),
-            base().set("wait_min", w),
-            Condition::Or(vec![Condition::attr_not_exists("wait_min"), Condition::compare("wait_min", Cmp::Gt, w)]),
-        ),
-        Op::update_if(
-            k,
-            base().set("wait_max", w),
-            Condition::Or(vec![Condition::attr_not_exists("wait_max"), Condition::compare("wait_max", Cmp::Lt, w)]),
-        ),
-    ]
-}
-
 /// Folds the waiting-time extremes into the reservation's own atomic write, given the bucket
 /// as this attempt read it: a new `wait_min` / `wait_max` is set on the bucket's update, on
 /// condition that the extremes are still as read (if another writer moved one first, the
@@ -250,24 +224,6 @@ pub fn fold_extremes(ops: &mut Vec<Op>, tenant: &Tenant, bucket: Option<&Item>, 
         update = update.set(attr, v);
     }
     ops.push(Op::update_if(k, update, condition));
-}
-
-/// Writes [`extreme_ops`], each alone; a failed condition means the extreme already holds.
-/// Best effort: the reservation's write has already happened, so a failure is logged, not
-/// returned (a rebuild repairs it).
-pub async fn record_extremes(table: &dyn Table, tenant: &Tenant, before: Option<&ReservationFacts>, after: &ReservationFacts) {
-    for op in extreme_ops(tenant, before, after) {
-        for _attempt in 0..5 {
-            match table.write(vec![op.clone()]).await {
-                Ok(()) | Err(StoreError::ConditionFailed { .. }) => break,
-                Err(StoreError::Conflict) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, clinic = tenant.slug(), "could not record a waiting-time extreme; a rollup rebuild repairs it");
-                    break;
-                }
-            }
-        }
-    }
 }
 
 /// One poly's day, as read from (or computed for) its rollup item.
@@ -627,13 +583,27 @@ mod tests {
         assert_eq!(ops.len(), 2);
     }
 
+    /// One change as the queue writes it: counts and (read first, conditioned) extremes in one
+    /// write, read again when another writer moved an extreme meanwhile.
+    async fn write_change(table: &dyn Table, t: &Tenant, before: Option<&ReservationFacts>, after: &ReservationFacts) {
+        loop {
+            let bucket = table.get(&key(t, after.date, after.poly_id)).await.unwrap();
+            let mut ops = delta_ops(t, before, after);
+            fold_extremes(&mut ops, t, bucket.as_ref(), before, after);
+            if ops.is_empty() {
+                return;
+            }
+            match table.write(ops).await {
+                Ok(()) => return,
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
     async fn apply_all(table: &dyn Table, t: &Tenant, history: &[(Option<ReservationFacts>, ReservationFacts)]) {
         for (b, a) in history {
-            let ops = delta_ops(t, b.as_ref(), a);
-            if !ops.is_empty() {
-                table.write(ops).await.unwrap();
-            }
-            record_extremes(table, t, b.as_ref(), a).await;
+            write_change(table, t, b.as_ref(), a).await;
         }
     }
 
@@ -726,8 +696,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let called = format!("09:{:02}", 10 + i);
                 let f = facts(1, "2026-03-03", "WITH_DOCTOR", i % 2 == 0, "09:00", Some(&called));
-                table.write(delta_ops(&t, None, &f)).await.unwrap();
-                record_extremes(table.as_ref(), &t, None, &f).await;
+                write_change(table.as_ref(), &t, None, &f).await;
             }));
         }
         for task in tasks {
