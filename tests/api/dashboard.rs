@@ -64,8 +64,11 @@ pub async fn write_fixture(store: &dev_server::StoreChoice) {
             ..Default::default()
         };
         let facts = ReservationFacts::new(v.poly, date, v.status, v.bpjs, &stages, TZ);
-        table.write(rollup::delta_ops(&tenant, None, &facts)).await.unwrap();
-        rollup::record_extremes(table.as_ref(), &tenant, None, &facts).await;
+        // As the queue writes it: the counts and, read first, any new waiting-time extreme.
+        let bucket = table.get(&rollup::key(&tenant, facts.date, facts.poly_id)).await.unwrap();
+        let mut ops = rollup::delta_ops(&tenant, None, &facts);
+        rollup::fold_extremes(&mut ops, &tenant, bucket.as_ref(), None, &facts);
+        table.write(ops).await.unwrap();
     }
 }
 
