@@ -224,6 +224,7 @@ pub fn historic_visits(visits: &[Visit], poly_ids: &[i64; 3], status_ids: &HashM
                     number_of_calls: if s.with_doctor_at.is_some() { 1 } else { 0 },
                     notification_status: false,
                     ticket_code: None,
+                    bpjs_visit: None,
                     queue_updated_at: stamp(last_change),
                     registered_at: ts(s.registered_at),
                     anamnesa_at: ts(s.anamnesa_at),

@@ -75,9 +75,11 @@ pub enum Group {
     Report,
     /// Clinics, for the platform operator.
     Platform,
+    /// BPJS antrean online: the clinic's configuration and sync list, and the WS BPJS calls.
+    Bpjs,
 }
 
 impl Group {
     pub const ALL: &'static [Group] =
-        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform];
+        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform, Group::Bpjs];
 }

@@ -138,7 +138,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let is_login = req.method() == Method::POST && [LOGIN_PATH, "/api/auth/forgot-password", "/api/auth/reset-password"].contains(&req.uri().path());
     let (bucket, limit) = if is_login {
         ("login", limits.login_per_minute)
-    } else if req.method() == Method::OPTIONS || FREE_PATHS.contains(&req.uri().path()) || req.headers().contains_key(header::AUTHORIZATION) {
+    } else if req.method() == Method::OPTIONS
+        || FREE_PATHS.contains(&req.uri().path())
+        || req.headers().contains_key(header::AUTHORIZATION)
+        // BPJS's calls carry its token (checked by the route); only getting one is limited.
+        || (req.uri().path().starts_with("/api/bpjs/ws/") && req.headers().contains_key("x-token"))
+    {
         return next.run(req).await;
     } else {
         ("public", limits.public_per_minute)

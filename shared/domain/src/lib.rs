@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod bpjs;
 pub mod checkup_schedule;
 pub mod clinic;
 pub mod clock;

@@ -63,6 +63,8 @@ permissions! {
     RemindersSend => "reminders.send": "fetch the reminders due and mark them sent (n8n)",
     BoardsManage => "boards.manage": "create, list and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
+    BpjsView => "bpjs.view": "see the BPJS antrean configuration (never its secrets), mapping and sync list",
+    BpjsManage => "bpjs.manage": "configure BPJS antrean, map polies and doctors to BPJS codes, send due BPJS events now",
 }
 
 /// Documented as the strings clients send and receive (`"poly.view"`), not the Rust names.

@@ -437,6 +437,7 @@ mod tests {
                 number_of_calls: 0,
                 notification_status: false,
                 ticket_code: None,
+                bpjs_visit: None,
                 queue_updated_at: stamp(t0),
                 registered_at: Some(stamp(t0)),
                 anamnesa_at: None,

@@ -65,6 +65,9 @@ pub struct Schedule {
     /// How many bookings one slot takes (with `slot_minutes`; default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot_capacity: Option<i64>,
+    /// BPJS's JKN and non-JKN quotas (`quota_jkn`, `quota_non_jkn`), when the clinic sets them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bpjs_quota: Option<crate::bpjs::quota::Quotas>,
 }
 
 impl Record for Schedule {
@@ -426,6 +429,7 @@ pub struct ScheduleForm {
     pub quota: Option<i64>,
     pub slot_minutes: Option<i64>,
     pub slot_capacity: Option<i64>,
+    pub bpjs_quota: Option<crate::bpjs::quota::Quotas>,
 }
 
 /// An optional whole number within `range`; `Some(None)` when absent, `None` when wrong.
@@ -508,6 +512,7 @@ impl ScheduleForm {
         };
         let slot_minutes = optional_int(errors, body, "slot_minutes", SLOT_MINUTES);
         let slot_capacity = optional_int(errors, body, "slot_capacity", 1..=MAX_SLOT_CAPACITY);
+        let bpjs_quota = crate::bpjs::quota::Quotas::parse(errors, body, MAX_QUOTA);
         if let (Some(Some(len)), Some(s), Some(e)) = (slot_minutes, &start_time, &end_time) {
             if e > s && minutes_between(s, e) < len {
                 errors.add("slot_minutes", "The slot minutes field must not be longer than the schedule.");
@@ -524,6 +529,7 @@ impl ScheduleForm {
             quota: quota?,
             slot_minutes: slot_minutes?,
             slot_capacity: slot_capacity?.filter(|_| slot_minutes.flatten().is_some()),
+            bpjs_quota,
         })
     }
 }
@@ -604,7 +610,7 @@ async fn judge(deps: &Deps, tenant: &Tenant, body: &Value) -> DomainResult<(Sche
     if !errors.is_empty() {
         // Re-order into the seed's field order: doctor_id first.
         let mut ordered = FieldErrors::new();
-        for field in ["doctor_id", "date", "start_time", "end_time", "quota", "slot_minutes", "slot_capacity"] {
+        for field in ["doctor_id", "date", "start_time", "end_time", "quota", "quota_jkn", "quota_non_jkn", "slot_minutes", "slot_capacity"] {
             if let Some(Value::Array(msgs)) = errors.0.get(field) {
                 for m in msgs {
                     ordered.add(field, m.as_str().unwrap_or_default());
@@ -707,6 +713,7 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
             quota: form.quota,
             slot_minutes: form.slot_minutes,
             slot_capacity: form.slot_capacity,
+            bpjs_quota: form.bpjs_quota,
         };
         // `rev` before the day's schedules: a writer we miss in the query moved `rev` first.
         let rev = doctor_day_rev(deps, tenant, data.doctor_id, &data.date).await?;
@@ -762,6 +769,7 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
             quota: form.quota,
             slot_minutes: form.slot_minutes,
             slot_capacity: form.slot_capacity,
+            bpjs_quota: form.bpjs_quota,
         };
         let old = &current.data;
         let moved = old.date != data.date || old.doctor_id != data.doctor_id || old.poly_id != data.poly_id;
@@ -894,6 +902,7 @@ mod tests {
             quota,
             slot_minutes: None,
             slot_capacity: None,
+            bpjs_quota: None,
         }
     }
 
@@ -945,6 +954,7 @@ mod tests {
                 quota: Some(25),
                 slot_minutes: None,
                 slot_capacity: None,
+                bpjs_quota: None,
             }
         );
         let f = ScheduleForm::parse(

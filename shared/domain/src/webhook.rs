@@ -39,6 +39,15 @@ pub mod http;
 pub trait WebhookSender: Send + Sync {
     /// POSTs `body` (JSON) with `headers`; Ok(HTTP status) when a response came back, Err(short reason) otherwise.
     async fn post(&self, url: &str, body: Vec<u8>, headers: Vec<(String, String)>) -> Result<u16, String>;
+
+    /// Any method, with the response body (BPJS answers in it); Err(short reason) when no
+    /// response came back. Senders that only POST answer with an empty body.
+    async fn request(&self, method: &str, url: &str, body: Option<Vec<u8>>, headers: Vec<(String, String)>) -> Result<(u16, Vec<u8>), String> {
+        match method {
+            "POST" => Ok((self.post(url, body.unwrap_or_default(), headers).await?, Vec::new())),
+            _ => Err(format!("{method} is not supported by this sender")),
+        }
+    }
 }
 
 /// What the queue engine reports: a number called to a stage.
@@ -103,7 +112,7 @@ impl RetryReport {
     pub fn is_empty(&self) -> bool {
         *self == RetryReport::default()
     }
-    fn add(&mut self, other: RetryReport) {
+    pub(crate) fn add(&mut self, other: RetryReport) {
         self.delivered += other.delivered;
         self.failed += other.failed;
         self.expired += other.expired;
@@ -234,7 +243,7 @@ pub fn backoff(failures: u32) -> Duration {
     full - Duration::from_millis(jitter_ms)
 }
 
-fn outbox_key(tenant: &Tenant, due_ms: i64, event_id: &str) -> Key {
+pub(crate) fn outbox_key(tenant: &Tenant, due_ms: i64, event_id: &str) -> Key {
     Key::new(tenant.partition(OUTBOX), format!("{:013}#{event_id}", due_ms.max(0)))
 }
 
@@ -249,10 +258,15 @@ pub struct Pending {
     pub last_error: Option<String>,
     /// The exact body every attempt sends.
     pub body: String,
+    /// Whose delivery this is: `None` for n8n, `Some("bpjs")` for BPJS antrean events
+    /// (delivered by `bpjs::outbound` with the same claim, backoff and expiry).
+    pub kind: Option<String>,
+    /// What that kind needs to know of the event (BPJS: reservation, date, event).
+    pub meta: Option<Value>,
 }
 
 impl Pending {
-    fn from_item(item: &Item) -> Option<(Key, Pending)> {
+    pub(crate) fn from_item(item: &Item) -> Option<(Key, Pending)> {
         let key = Key::of(item)?;
         let ms = |a: &str| item.get(a).and_then(Value::as_i64).and_then(DateTime::<Utc>::from_timestamp_millis);
         Some((
@@ -264,11 +278,13 @@ impl Pending {
                 created_at: ms("created_ms")?,
                 last_error: item.get("last_error").and_then(Value::as_str).map(str::to_string),
                 body: item.get("body")?.as_str()?.to_string(),
+                kind: item.get("kind").and_then(Value::as_str).map(str::to_string),
+                meta: item.get("meta").cloned(),
             },
         ))
     }
 
-    fn to_item(&self, key: &Key) -> Item {
+    pub(crate) fn to_item(&self, key: &Key) -> Item {
         let mut item = json!({
             "pk": key.pk,
             "sk": key.sk,
@@ -282,18 +298,25 @@ impl Pending {
         if let Some(e) = &self.last_error {
             item["last_error"] = Value::String(e.clone());
         }
+        if let Some(k) = &self.kind {
+            item["kind"] = Value::String(k.clone());
+        }
+        if let Some(m) = &self.meta {
+            item["meta"] = m.clone();
+        }
         item.as_object().cloned().expect("an object")
     }
 
-    fn expired(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn expired(&self, now: DateTime<Utc>) -> bool {
         now >= self.created_at + GIVE_UP_AFTER
     }
 }
 
-/// Every delivery waiting in the clinic's outbox, soonest due first.
+/// Every n8n delivery waiting in the clinic's outbox, soonest due first (BPJS events have
+/// their own list, `bpjs::sync`).
 pub async fn outbox(deps: &Deps, tenant: &Tenant) -> DomainResult<Vec<Pending>> {
     let items = antrean_store::query_all(deps.table.as_ref(), Query::partition(tenant.partition(OUTBOX))).await?;
-    Ok(items.iter().filter_map(Pending::from_item).map(|(_, p)| p).collect())
+    Ok(items.iter().filter_map(Pending::from_item).map(|(_, p)| p).filter(|p| p.kind.is_none()).collect())
 }
 
 /// Delivers one event to the clinic's `n8n_webhook_url` now (never longer than the sender's timeout). No URL configured → Skipped.
@@ -326,6 +349,8 @@ pub async fn notify(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, ev
         created_at: now,
         last_error: Some(reason.clone()),
         body: String::from_utf8(body).expect("JSON is UTF-8"),
+        kind: None,
+        meta: None,
     };
     let key = outbox_key(tenant, pending.due_at.timestamp_millis(), &event_id);
     match deps.table.write(vec![Op::put_new(pending.to_item(&key))]).await {
@@ -372,9 +397,12 @@ pub async fn retry_clinic(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tena
     let due = Query::partition(tenant.partition(OUTBOX))
         .sort(SortKey::Le(format!("{:013}#~", now.timestamp_millis())))
         .limit(RETRY_BATCH);
-    let items = deps.table.query(&due).await?.items;
+    // BPJS events share the outbox (claim, backoff, expiry) but are sent in order by `bpjs::outbound`.
+    let (bpjs, items): (Vec<Item>, Vec<Item>) =
+        deps.table.query(&due).await?.items.into_iter().partition(|i| i.get("kind").and_then(Value::as_str) == Some(crate::bpjs::outbound::KIND));
+    let mut report = if bpjs.is_empty() { RetryReport::default() } else { crate::bpjs::outbound::deliver(deps, sender, tenant, now, bpjs).await };
     if items.is_empty() {
-        return Ok(RetryReport::default());
+        return Ok(report);
     }
     let (url, secret) = settings(deps, tenant).await?;
     let results: Vec<RetryReport> = stream::iter(items)
@@ -382,12 +410,11 @@ pub async fn retry_clinic(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tena
         .buffer_unordered(PARALLEL_SENDS)
         .collect()
         .await;
-    let mut report = RetryReport::default();
     results.into_iter().for_each(|r| report.add(r));
     Ok(report)
 }
 
-fn lost_race(e: &StoreError) -> bool {
+pub(crate) fn lost_race(e: &StoreError) -> bool {
     matches!(e, StoreError::ConditionFailed { .. } | StoreError::Conflict)
 }
 
@@ -441,25 +468,10 @@ async fn retry_one(
     };
 
     // Claim: move the item to its next due time; only one worker's move can succeed.
-    let attempt = pending.attempts + 1;
-    let next = Pending {
-        attempts: attempt,
-        due_at: now + backoff(attempt as u32),
-        ..pending.clone()
+    let Some((next_key, next)) = claim(deps, tenant, key, &pending, now, None).await else {
+        return RetryReport::default();
     };
-    let next_key = outbox_key(tenant, next.due_at.timestamp_millis(), &next.event_id);
-    let claim = vec![
-        Op::delete_if(key, Condition::equals("attempts", pending.attempts)),
-        Op::put_new(next.to_item(&next_key)),
-    ];
-    match deps.table.write(claim).await {
-        Ok(()) => {}
-        Err(e) if lost_race(&e) => return RetryReport::default(),
-        Err(e) => {
-            tracing::warn!(clinic, event_id = pending.event_id, error = %e, "could not claim a webhook retry");
-            return RetryReport::default();
-        }
-    }
+    let attempt = next.attempts;
     match send(sender, url, secret, next.body.as_bytes(), &next.event_id, attempt).await {
         Ok(status) => {
             if let Err(e) = deps.table.write(vec![Op::delete(next_key)]).await {
@@ -483,6 +495,33 @@ async fn retry_one(
                 failed: 1,
                 ..Default::default()
             }
+        }
+    }
+}
+
+/// Claims a due delivery before sending it: moves the item to its next due time (one more
+/// attempt, the next backoff; `body` replaces the stored body, e.g. one built at the first
+/// attempt) in one conditional write. Only one worker's move can succeed; the loser (and any
+/// store trouble) gets `None` and leaves the item alone.
+pub(crate) async fn claim(deps: &Deps, tenant: &Tenant, key: Key, pending: &Pending, now: DateTime<Utc>, body: Option<String>) -> Option<(Key, Pending)> {
+    let attempt = pending.attempts + 1;
+    let next = Pending {
+        attempts: attempt,
+        due_at: now + backoff(attempt as u32),
+        body: body.unwrap_or_else(|| pending.body.clone()),
+        ..pending.clone()
+    };
+    let next_key = outbox_key(tenant, next.due_at.timestamp_millis(), &next.event_id);
+    let claim = vec![
+        Op::delete_if(key, Condition::equals("attempts", pending.attempts)),
+        Op::put_new(next.to_item(&next_key)),
+    ];
+    match deps.table.write(claim).await {
+        Ok(()) => Some((next_key, next)),
+        Err(e) if lost_race(&e) => None,
+        Err(e) => {
+            tracing::warn!(clinic = tenant.slug(), event_id = pending.event_id, error = %e, "could not claim an outbox delivery");
+            None
         }
     }
 }

@@ -2,6 +2,7 @@
 pub mod appointments;
 pub mod auth;
 pub mod boards;
+pub mod bpjs;
 pub mod configuration;
 pub mod master_data;
 pub mod platform;

@@ -72,6 +72,12 @@ pub struct ScheduleView {
     pub end_time: String,
     /// `null`: no limit.
     pub quota: Option<i64>,
+    /// BPJS's JKN quota of this schedule; only when the clinic set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_jkn: Option<i64>,
+    /// BPJS's non-JKN quota of this schedule; only when the clinic set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_non_jkn: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
@@ -117,6 +123,8 @@ fn view(s: Stored<Schedule>, doctor: Option<Stored<User>>) -> ScheduleView {
         start_time: s.data.start_time,
         end_time: s.data.end_time,
         quota: s.data.quota,
+        quota_jkn: s.data.bpjs_quota.as_ref().and_then(|q| q.jkn),
+        quota_non_jkn: s.data.bpjs_quota.as_ref().and_then(|q| q.non_jkn),
         created_at: s.created_at,
         updated_at: s.updated_at,
         deleted_at: s.deleted_at,

@@ -273,6 +273,7 @@ mod tests {
             quota: None,
             slot_minutes: len,
             slot_capacity: None,
+            bpjs_quota: None,
         }
     }
 

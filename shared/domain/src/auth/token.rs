@@ -28,6 +28,8 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     pub lifetime: Duration,
+    /// The key the clinic's BPJS credentials are sealed with (`bpjs::crypto::sealing_key`).
+    sealing: [u8; 32],
 }
 
 impl TokenKeys {
@@ -36,7 +38,13 @@ impl TokenKeys {
         if secret.len() < 32 {
             return Err(DomainError::Internal("JWT secret must be at least 32 bytes".into()));
         }
-        Ok(TokenKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), lifetime })
+        let sealing = crate::bpjs::crypto::sealing_key(secret);
+        Ok(TokenKeys { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), lifetime, sealing })
+    }
+
+    /// The key stored credentials (BPJS) are sealed with; never the signing secret itself.
+    pub fn sealing_key(&self) -> &[u8; 32] {
+        &self.sealing
     }
 
     pub fn issue(&self, tenant: &Tenant, user_id: i64, roles: &[i64], now: DateTime<Utc>) -> DomainResult<(String, Claims)> {

@@ -30,6 +30,8 @@ pub struct ReservationForm {
     pub schedule_id: Option<i64>,
     pub bpjs: bool,
     pub date: NaiveDate,
+    /// BPJS antrean's `nik`, `nomorreferensi`, `jeniskunjungan` (optional).
+    pub visit: crate::bpjs::VisitForm,
 }
 
 fn parse_bool(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<bool> {
@@ -54,6 +56,7 @@ impl ReservationForm {
         let schedule_id = if with_schedule { validate::optional_id(&mut errors, body, "schedule_id") } else { Some(None) };
         let bpjs = parse_bool(&mut errors, body, "bpjs");
         let date = validate::required_date(&mut errors, body, "date");
+        let visit = crate::bpjs::VisitForm::parse(&mut errors, body);
         if let Some(d) = date {
             if d < today {
                 errors.add("date", PAST_DATE);
@@ -64,7 +67,7 @@ impl ReservationForm {
         }
         errors.into_result()?;
         match (patient, poly_id, schedule_id, bpjs, date) {
-            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date }),
+            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date, visit }),
             _ => Err(DomainError::Internal("a form without errors lacks a field".into())),
         }
     }
@@ -90,6 +93,8 @@ struct Seen {
     last_id: i64,
     last_number: i64,
     last_patient: i64,
+    /// The clinic's BPJS configuration, if it has one.
+    bpjs: Option<crate::bpjs::config::BpjsConfig>,
     by_wa: Option<i64>,
     by_bpjs: Option<i64>,
     patient: Option<(Stored<Patient>, i64)>,
@@ -116,6 +121,7 @@ impl Seen {
             record::counter_key(tenant, Reservation::KIND),
             record::counter_key(tenant, &number_counter(&date, form.poly_id)),
             record::counter_key(tenant, Patient::KIND),
+            crate::bpjs::config::key(tenant),
         ];
         keys.extend(guards.iter().flatten().cloned());
         if let Some(id) = form.schedule_id {
@@ -132,6 +138,7 @@ impl Seen {
         let mut items = items.into_iter();
         let poly: Option<Stored<Poly>> = items.next().flatten().map(record::decode).transpose()?;
         let (last_id, last_number, last_patient) = (last_of(items.next().flatten()), last_of(items.next().flatten()), last_of(items.next().flatten()));
+        let bpjs = crate::bpjs::config::BpjsConfig::from_item(items.next().flatten());
         let by_wa = if guards[0].is_some() { id_of(items.next().flatten()) } else { None };
         let by_bpjs = if guards[1].is_some() { id_of(items.next().flatten()) } else { None };
         let asked = match form.schedule_id {
@@ -153,7 +160,7 @@ impl Seen {
             None => None,
         };
         let day_slots = schedule::slots_from(form.poly_id, items)?;
-        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, by_wa, by_bpjs, patient, asked, day_slots })
+        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, bpjs, by_wa, by_bpjs, patient, asked, day_slots })
     }
 
     /// The patient a form names: found by WhatsApp or BPJS number, or `None` (a new patient).
@@ -223,6 +230,16 @@ pub const EXTRA_CHANGED: &str = "What this reservation was made for changed mean
 /// checking in): no quota place is taken, and `held`'s ops join the same write (a failed
 /// condition there answers 409 [`EXTRA_CHANGED`]). `None` is the plain create.
 pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, held: Option<ExtraOps<'_>>) -> DomainResult<Created> {
+    create_inner(deps, tenant, actor, body, held, "reception").await
+}
+
+/// A create made from outside the desk (`source`: `mobile_jkn` for BPJS's ambil antrean):
+/// the same atomic path as reception's, remembered on the reservation's BPJS data.
+pub async fn create_from(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, source: &str) -> DomainResult<Created> {
+    create_inner(deps, tenant, actor, body, None, source).await
+}
+
+async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, held: Option<ExtraOps<'_>>, source: &str) -> DomainResult<Created> {
     // Parsed first without the clinic's today, which the first batch read brings along; a
     // body with errors is parsed again with it, so that every field error is named at once.
     let form = match ReservationForm::parse(body, NaiveDate::MIN, true) {
@@ -266,6 +283,8 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
             }
         };
         let ticket = crate::ticket::TicketCode::generate(tenant);
+        let kind_quota = crate::bpjs::quota::take_op(tenant, &slot, form.bpjs);
+        let bpjs_visit = crate::bpjs::visit_of(&form, &patient, known.is_none(), last_number + 1, source, seen.bpjs.as_ref(), kind_quota.is_some());
         let reservation = Stored {
             id,
             data: Reservation {
@@ -288,6 +307,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
                 waiting_doctor_at: None,
                 with_doctor_at: None,
                 finished_at: None,
+                bpjs_visit,
             },
             created_at: ts.clone(),
             updated_at: ts.clone(),
@@ -307,6 +327,8 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
         if let Some((_, v)) = &known {
             ops.push(Op::check(patient::key(tenant, patient.id), Condition::equals(record::VERSION, *v))); // at + 6
         }
+        let kind_quota_at = ops.len();
+        ops.extend(kind_quota);
         ops.push(Op::put(day_item(tenant, id, r, None)));
         ops.push(ticket.put_op(id));
         ops.push(Op::put(item_with(
@@ -316,6 +338,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
         let facts = r.facts(tz);
         ops.extend(rollup::delta_ops(tenant, None, &facts));
         ops.push(audit::entry(tenant, actor, Action::Create, Reservation::KIND, id, now));
+        ops.extend(crate::bpjs::outbound::on_create(tenant, &reservation, now));
         let extra_at = ops.len();
         if let Some(extra) = held {
             ops.extend(extra(&reservation)?);
@@ -330,6 +353,10 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
                 // That schedule filled up meanwhile: pick again (another may have room).
             }
             Err(StoreError::ConditionFailed { index }) if index == at + 5 => return Err(DomainError::Unprocessable(ALREADY_BOOKED.into())),
+            // The schedule's JKN (or non-JKN) quota is full.
+            Err(StoreError::ConditionFailed { index }) if index == kind_quota_at && r.bpjs_visit.as_ref().is_some_and(|v| v.quota.is_some()) => {
+                return Err(DomainError::Unprocessable(QUOTA_FULL.into()))
+            }
             // A counter moved, the schedule or the patient changed, or someone registered the
             // same new patient at the same moment: read again and retry.
             Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}

@@ -96,6 +96,10 @@ pub struct Reservation {
     pub with_doctor_at: Option<String>,
     #[serde(default)]
     pub finished_at: Option<String>,
+    /// What BPJS antrean needs of the visit (`bpjs::Visit`): on reservations of clinics that
+    /// configured BPJS, or whose form gave the BPJS fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bpjs_visit: Option<crate::bpjs::Visit>,
 }
 
 impl Record for Reservation {
@@ -292,6 +296,8 @@ pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, 
     if b.status_code != CANCELLED && a.status_code == CANCELLED {
         ops.push(schedule::release_op(tenant, b.schedule_id));
     }
+    // BPJS: the events the new stage times mean (in this same write), a JKN place back.
+    ops.extend(crate::bpjs::outbound::on_change(tenant, before, after, parse_stamp(&after.updated_at).unwrap_or_default()));
     Ok(ops)
 }
 
@@ -337,7 +343,7 @@ mod history;
 mod list;
 mod update;
 
-pub use create::{create, create_with, Created, ExtraOps, ReservationForm, ALREADY_BOOKED, DIFFERENT_NAME, EXTRA_CHANGED, QUOTA_FULL};
+pub use create::{create, create_from, create_with, Created, ExtraOps, ReservationForm, ALREADY_BOOKED, DIFFERENT_NAME, EXTRA_CHANGED, QUOTA_FULL};
 pub use history::{history_items, HistoricVisit};
 pub use list::{list, ListFilters};
 pub use update::{update, Updated, MOVE_REFUSED};

@@ -106,7 +106,7 @@ mod tests {
     }
 
     fn schedule(quota: Option<i64>) -> Schedule {
-        Schedule { doctor_id: 1, poly_id: 1, date: "2026-01-10".into(), start_time: "08:00:00".into(), end_time: "12:00:00".into(), quota, slot_minutes: None, slot_capacity: None }
+        Schedule { doctor_id: 1, poly_id: 1, date: "2026-01-10".into(), start_time: "08:00:00".into(), end_time: "12:00:00".into(), quota, slot_minutes: None, slot_capacity: None, bpjs_quota: None }
     }
 
     #[test]

@@ -97,7 +97,29 @@ impl WebhookSender for ReqwestSender {
             }
         }
     }
+
+    async fn request(&self, method: &str, url: &str, body: Option<Vec<u8>>, headers: Vec<(String, String)>) -> Result<(u16, Vec<u8>), String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| "invalid method".to_string())?;
+        let mut req = self.client.request(method, url);
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        let res = req.send().await.map_err(|e| reason(&e, self.timeout))?;
+        let status = res.status().as_u16();
+        let bytes = res.bytes().await.map_err(|e| reason(&e, self.timeout))?;
+        // A BPJS answer is a few kB; anything far larger is not one.
+        if bytes.len() > MAX_RESPONSE_BYTES {
+            return Err("the response is too large".into());
+        }
+        Ok((status, bytes.to_vec()))
+    }
 }
+
+/// The largest response body `request` reads.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {
