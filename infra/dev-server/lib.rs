@@ -251,8 +251,15 @@ pub async fn serve(config: Config, on_bound: impl FnOnce(SocketAddr)) -> Result<
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     on_bound(addr);
-    // Webhook retries run for as long as this server does (the guard stops them with it).
-    let _retries = AbortOnDrop(tokio::spawn(retry_webhooks(server.state.deps.clone(), server.state.webhooks.clone())));
+    // Webhook retries (n8n, BPJS) run for as long as this server does (the guard stops them
+    // with it); `WEBHOOK_RETRY_SECONDS=0` turns them off (tests that send by hand).
+    let every = match env("WEBHOOK_RETRY_SECONDS").map(|s| s.parse::<u64>()) {
+        Some(Ok(0)) => None,
+        Some(Ok(n)) => Some(std::time::Duration::from_secs(n)),
+        Some(Err(_)) => return Err("WEBHOOK_RETRY_SECONDS must be a number of seconds".into()),
+        None => Some(WEBHOOK_RETRY_EVERY),
+    };
+    let _retries = every.map(|every| AbortOnDrop(tokio::spawn(retry_webhooks(server.state.deps.clone(), server.state.webhooks.clone(), every))));
     let _no_shows = AbortOnDrop(tokio::spawn(sweep_no_shows(server.state.deps.clone())));
     axum::serve(listener, server.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
 }
@@ -269,16 +276,16 @@ impl Drop for AbortOnDrop {
 }
 
 /// The dev server's stand-in for the scheduled `webhook-retry` Lambda: `retry_due` every 30 s.
-async fn retry_webhooks(deps: Deps, sender: Arc<dyn antrean_domain::webhook::WebhookSender>) {
-    let start = tokio::time::Instant::now() + WEBHOOK_RETRY_EVERY;
-    let mut every = tokio::time::interval_at(start, WEBHOOK_RETRY_EVERY);
+async fn retry_webhooks(deps: Deps, sender: Arc<dyn antrean_domain::webhook::WebhookSender>, period: std::time::Duration) {
+    let start = tokio::time::Instant::now() + period;
+    let mut every = tokio::time::interval_at(start, period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         match antrean_domain::webhook::retry_due(&deps, sender.as_ref()).await {
             Ok(r) if r.is_empty() => {}
             Ok(r) => tracing::info!(delivered = r.delivered, failed = r.failed, expired = r.expired, "webhook retries"),
-            Err(e) => tracing::warn!(error = %e, "webhook retries failed; trying again in 30 s"),
+            Err(e) => tracing::warn!(error = %e, "webhook retries failed; trying again at the next run"),
         }
     }
 }

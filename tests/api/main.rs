@@ -5,11 +5,14 @@ mod helpers;
 
 mod appointments;
 mod auth;
+mod bpjs;
+mod bpjs_ws;
 mod checkup_schedules;
 mod configuration;
 mod configuration_faq;
 mod dashboard;
 mod edge;
+mod fake_bpjs;
 mod live;
 mod live_aws;
 mod logs;

@@ -131,14 +131,14 @@ fn sender() -> ReqwestSender {
 }
 
 /// The real clock moved ahead, so a queued retry is due without waiting for it.
-struct Later(Duration);
+pub struct Later(pub Duration);
 impl Clock for Later {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now() + self.0
     }
 }
 
-fn later(deps: &Deps, by: Duration) -> Deps {
+pub fn later(deps: &Deps, by: Duration) -> Deps {
     Deps {
         clock: Arc::new(Later(by)),
         ..deps.clone()

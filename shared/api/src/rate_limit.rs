@@ -142,7 +142,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         || FREE_PATHS.contains(&req.uri().path())
         || req.headers().contains_key(header::AUTHORIZATION)
         // BPJS's calls carry its token (checked by the route); only getting one is limited.
-        || (req.uri().path().starts_with("/api/bpjs/ws/") && req.headers().contains_key("x-token"))
+        || (req.uri().path().starts_with("/api/bpjs/") && req.headers().contains_key("x-token"))
     {
         return next.run(req).await;
     } else {

@@ -27,6 +27,7 @@ pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod estimate;
+pub mod fktp;
 pub mod mapping;
 pub mod outbound;
 pub mod quota;
@@ -156,6 +157,15 @@ pub(crate) fn visit_of(
         quota: kind_quota.then(|| quota::kind(form.bpjs).to_string()),
         checkin_ms: None,
         sync: config.is_some_and(|c| c.enabled),
+    })
+}
+
+/// What the clinic sees of a reservation's BPJS data (`antrean_bpjs` on the reservation).
+pub fn visit_view(v: &Visit) -> Value {
+    serde_json::json!({
+        "kodebooking": v.kodebooking, "jenispasien": v.jenispasien, "nomorkartu": v.nomorkartu, "nik": v.nik, "norm": v.norm,
+        "nomorreferensi": v.nomorreferensi, "jeniskunjungan": v.jeniskunjungan, "pasienbaru": v.pasienbaru, "source": v.source,
+        "checkin_ms": v.checkin_ms,
     })
 }
 

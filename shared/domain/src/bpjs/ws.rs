@@ -40,7 +40,7 @@ pub struct Refusal {
 
 pub type WsResult<T> = Result<T, Refusal>;
 
-fn refuse(message: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(message: impl Into<String>) -> Refusal {
     Refusal {
         code: 201,
         message: message.into(),
@@ -48,7 +48,7 @@ fn refuse(message: impl Into<String>) -> Refusal {
 }
 
 /// Store or other internal trouble: logged, never shown.
-fn internal(e: DomainError) -> Refusal {
+pub(crate) fn internal(e: DomainError) -> Refusal {
     tracing::error!(error = %e, "BPJS WS request failed");
     Refusal {
         code: 201,
@@ -98,7 +98,7 @@ pub async fn authenticate(deps: &Deps, tenant: &Tenant, username: &str, token: &
     }
 }
 
-fn text(body: &Value, field: &str) -> String {
+pub(crate) fn text(body: &Value, field: &str) -> String {
     match body.get(field) {
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) => n.to_string(),
@@ -138,7 +138,7 @@ async fn named(deps: &Deps, tenant: &Tenant, mapping: &Mapping, body: &Value) ->
 }
 
 /// The poly's day: (total, still waiting, the number with the doctor now).
-async fn day_counts(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate, before: Option<i64>) -> WsResult<(i64, i64, Option<i64>)> {
+pub(crate) async fn day_counts(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate, before: Option<i64>) -> WsResult<(i64, i64, Option<i64>)> {
     let entries = reservation::day_entries(deps, tenant, date, Some(poly_id)).await.map_err(internal)?;
     let waiting = entries
         .iter()
@@ -150,11 +150,11 @@ async fn day_counts(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate,
     Ok((total, waiting, with_doctor))
 }
 
-fn called(mapping: &Mapping, poly_id: i64, n: Option<i64>) -> String {
+pub(crate) fn called(mapping: &Mapping, poly_id: i64, n: Option<i64>) -> String {
     n.map_or_else(|| "-".into(), |n| mapping.nomorantrean(poly_id, n))
 }
 
-async fn taken(deps: &Deps, tenant: &Tenant, schedule_id: i64) -> WsResult<(i64, i64)> {
+pub(crate) async fn taken(deps: &Deps, tenant: &Tenant, schedule_id: i64) -> WsResult<(i64, i64)> {
     let item = deps.table.get(&quota::booked_key(tenant, schedule_id)).await.map_err(|e| internal(e.into()))?;
     Ok(quota::taken(item.as_ref()))
 }
@@ -173,7 +173,7 @@ pub async fn status(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, body: &Va
     }))
 }
 
-async fn names(deps: &Deps, tenant: &Tenant, mapping: &Mapping, poly_id: i64, doctor_id: i64) -> WsResult<(String, String)> {
+pub(crate) async fn names(deps: &Deps, tenant: &Tenant, mapping: &Mapping, poly_id: i64, doctor_id: i64) -> WsResult<(String, String)> {
     let poly = record::get::<crate::poly::Poly>(deps, tenant, poly_id)
         .await
         .map_err(internal)?

@@ -51,7 +51,7 @@ pub fn refused(r: Refusal) -> Json<WsEnvelope> {
     answer(r.code, &r.message, None)
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+pub fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().trim()
 }
 
@@ -77,7 +77,7 @@ pub async fn authed(s: &AppState, clinic: &str, h: &HeaderMap, body: &Bytes) -> 
     Ok((tenant, config, body))
 }
 
-fn done(r: WsResult<Option<Value>>) -> Json<WsEnvelope> {
+pub fn done(r: WsResult<Option<Value>>) -> Json<WsEnvelope> {
     match r {
         Ok(response) => answer(200, "Ok", response),
         Err(e) => refused(e),

@@ -16,7 +16,7 @@ fn object(v: Value) -> Map<String, Value> {
 
 /// The reservation's own fields.
 pub fn reservation(r: &Stored<Reservation>) -> Map<String, Value> {
-    object(json!({
+    let mut m = object(json!({
         "id": r.id,
         "patient_id": r.data.patient_id,
         "poly_id": r.data.poly_id,
@@ -27,7 +27,12 @@ pub fn reservation(r: &Stored<Reservation>) -> Map<String, Value> {
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "deleted_at": r.deleted_at,
-    }))
+    }));
+    // BPJS antrean's fields, only on reservations that have them (the seed's shape otherwise).
+    if let Some(v) = &r.data.bpjs_visit {
+        m.insert("antrean_bpjs".into(), antrean_domain::bpjs::visit_view(v));
+    }
+    m
 }
 
 /// Its queue entry (`queue_number` as the seed's queue list shows it is a string there only).
