@@ -371,7 +371,31 @@ async fn jkn_and_non_jkn_quotas_are_held_apart(store: Store) {
     );
 }
 
+/// Bad BPJS fields on a reservation are refused with the seed's envelope, and nothing is made.
+async fn bad_bpjs_fields_are_refused_and_the_routes_are_documented(store: Store) {
+    let b = Bridge::open(store, Some(30), true).await;
+    let mut body = b.desk.body(2);
+    body["nik"] = json!("12ab");
+    body["jeniskunjungan"] = json!(7);
+    let r = b.app().post("/api/reservation", &b.desk.admin, body).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert_eq!(r.body["errors"]["nik"], json!(["The nik field must be 16 digits."]));
+    assert_eq!(r.body["errors"]["jeniskunjungan"], json!(["The jeniskunjungan field must be 1, 2, 3 or 4."]));
+    assert_eq!(b.run().await, json!({"delivered": 0, "failed": 0, "expired": 0}), "nothing was queued");
+    assert_eq!(b.sync().await, Vec::<Value>::new());
+    let doc: Value = b.app().client.get(format!("{}/api/openapi.json", b.app().base)).send().await.unwrap().json().await.unwrap();
+    for path in ["/api/bpjs/config", "/api/bpjs/mapping", "/api/bpjs/ref/poli", "/api/bpjs/ref/dokter", "/api/bpjs/sync", "/api/bpjs/sync/run",
+        "/api/bpjs/ws/{clinic}/token", "/api/bpjs/ws/{clinic}/statusantrean", "/api/bpjs/ws/{clinic}/ambilantrean", "/api/bpjs/ws/{clinic}/sisaantrean",
+        "/api/bpjs/ws/{clinic}/batalantrean", "/api/bpjs/ws/{clinic}/checkin", "/api/bpjs/ws/{clinic}/pasienbaru", "/api/bpjs/fktp/{clinic}/auth",
+        "/api/bpjs/fktp/{clinic}/antrean/status/{kodepoli}/{tanggal}", "/api/bpjs/fktp/{clinic}/antrean/sisapeserta/{nokartu}/{kodepoli}/{tanggal}",
+        "/api/bpjs/fktp/{clinic}/antrean", "/api/bpjs/fktp/{clinic}/peserta", "/api/bpjs/fktp/{clinic}/antrean/batal"]
+    {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+}
+
 on_both_stores!(
+    bad_bpjs_fields_are_refused_and_the_routes_are_documented,
     events_reach_bpjs_signed_in_order_with_the_seed_body,
     a_failing_bpjs_is_retried_with_backoff_and_already_there_counts_as_delivered,
     a_final_refusal_stops_the_retries_and_the_events_after_it,

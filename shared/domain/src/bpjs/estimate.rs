@@ -82,6 +82,48 @@ pub fn estimated_ms(slot: &Slot, n: i64, minutes: i64, zone: Tz) -> i64 {
 mod tests {
     use super::*;
 
+    use std::sync::Arc;
+
+    use antrean_store::Op;
+    use chrono::Utc;
+
+    use crate::clock::stamp;
+    use crate::record::{self, Stored};
+    use crate::reservation::Reservation;
+
+    /// A finished visit of poly 1 today that took `minutes` with the doctor.
+    fn visit(id: i64, minutes: i64, today: &str) -> Stored<Reservation> {
+        let start = Utc::now() - chrono::Duration::minutes(120 - id);
+        let r: Reservation = serde_json::from_value(serde_json::json!({
+            "patient_id": id, "poly_id": 1, "schedule_id": 1, "date": today, "bpjs": true, "status_id": 5, "status_code": "DONE",
+            "queue_number": id, "re_reservation_time": "08:00:00", "queue_updated_at": stamp(start),
+            "with_doctor_at": stamp(start), "finished_at": stamp(start + chrono::Duration::minutes(minutes)),
+        }))
+        .unwrap();
+        Stored { id, data: r, created_at: stamp(start), updated_at: stamp(start), deleted_at: None }
+    }
+
+    #[tokio::test]
+    async fn the_minutes_are_learned_from_the_day_s_finished_visits() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = Deps {
+            table: Arc::new(antrean_store::embedded::EmbeddedTable::open(dir.path()).unwrap()),
+            clock: Arc::new(crate::SystemClock),
+            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
+        };
+        let tenant = Tenant::parse("sehat").unwrap();
+        let (today, _) = reservation::clinic_today(&deps, &tenant).await.unwrap();
+        let day = today.format("%Y-%m-%d").to_string();
+        let put = |v: Stored<Reservation>| {
+            vec![Op::put(record::item_of(&tenant, &v, 1).unwrap()), Op::put(reservation::day_item(&tenant, v.id, &v.data, None))]
+        };
+        deps.table.write([put(visit(1, 5, &day)), put(visit(2, 30, &day))].concat()).await.unwrap();
+        assert_eq!(service_minutes(&deps, &tenant, 1, 10).await.unwrap(), 10, "two visits: the configured default");
+        deps.table.write([put(visit(3, 7, &day)), put(visit(4, 9, &day))].concat()).await.unwrap();
+        assert_eq!(service_minutes(&deps, &tenant, 1, 10).await.unwrap(), 8, "the median of 5, 7, 9 and 30");
+        assert_eq!(service_minutes(&deps, &tenant, 2, 10).await.unwrap(), 10, "another poly has no history");
+    }
+
     #[test]
     fn the_median_needs_a_few_visits() {
         assert_eq!(median_or(vec![], 10), 10);
