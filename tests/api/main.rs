@@ -17,6 +17,7 @@ mod n8n_workflows;
 mod patients;
 mod platform;
 mod poly;
+mod privacy;
 mod queue;
 mod queue_reports;
 mod recovery;
