@@ -34,6 +34,9 @@ async fn report_totals(desk: &Desk) -> Value {
 async fn a_patient_is_exported_erased_and_the_reports_still_count(store: Store) {
     let desk = Desk::open(store, None).await;
     let (app, t) = (&desk.app, &desk.admin);
+    // An n8n that is down: every queue call waits in the outbox, whose payloads the scan reads too.
+    let r = app.post("/api/configs", t, json!({"name": "n8n_webhook_url", "value": "http://127.0.0.1:9/webhook"})).await;
+    assert_eq!(r.status, 200, "{r:?}");
 
     // Sulastri books an appointment, arrives (check-in registers her and queues her), and
     // has a check-up schedule; Pasien 2 is another patient who must stay as he is.
@@ -80,6 +83,7 @@ async fn a_patient_is_exported_erased_and_the_reports_still_count(store: Store) 
     assert_eq!(r.status.as_u16(), 422, "{r:?}");
     assert!(!items_containing(&desk.app, "sulastri").await.is_empty(), "nothing erased without confirm");
 
+    assert!(!items_containing(&desk.app, "#OUTBOX").await.is_empty(), "the calls wait in the outbox");
     let before = report_totals(&desk).await;
     let r = app.post(&erase, t, json!({"confirm": true})).await;
     assert_eq!(r.status, 200, "{r:?}");
