@@ -73,7 +73,8 @@ impl Bridge {
     /// the same domain call as the route and the scheduled worker, with a later clock.
     pub async fn run_later(&self) -> Value {
         let deps = crate::webhooks::later(&self.app().deps().await, std::time::Duration::from_secs(3600));
-        let sender = antrean_domain::webhook::http::ReqwestSender::standard().unwrap();
+        // The dev server's sender: the fake BPJS listens on loopback.
+        let sender = antrean_domain::webhook::http::ReqwestSender::development().unwrap();
         let tenant = antrean_domain::Tenant::parse("default").unwrap();
         json!(antrean_domain::webhook::retry_clinic(&deps, &sender, &tenant).await.unwrap())
     }

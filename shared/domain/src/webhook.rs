@@ -32,6 +32,7 @@ use crate::error::DomainResult;
 use crate::tenant::Tenant;
 use crate::{clinic, Deps};
 
+pub mod destination;
 pub mod http;
 
 /// Sends HTTP POSTs; the cloud and dev server use a reqwest adapter with a 3-second timeout.
@@ -47,6 +48,12 @@ pub trait WebhookSender: Send + Sync {
             "POST" => Ok((self.post(url, body.unwrap_or_default(), headers).await?, Vec::new())),
             _ => Err(format!("{method} is not supported by this sender")),
         }
+    }
+
+    /// Why this sender would never send to `url` (see `destination`), checked when a clinic
+    /// saves its webhook URL. Senders that never leave the process refuse nothing.
+    fn refusal(&self, _url: &str) -> Option<&'static str> {
+        None
     }
 }
 

@@ -6,6 +6,7 @@ pub mod bpjs;
 pub mod configuration;
 pub mod master_data;
 pub mod platform;
+pub mod privacy;
 pub mod reminders;
 pub mod queue;
 pub mod report;
