@@ -191,6 +191,22 @@ async fn events_reach_bpjs_signed_in_order_with_the_seed_body(store: Store) {
     // Nothing is sent twice.
     assert_eq!(b.run_later().await["delivered"], 0);
     assert_eq!(b.fake.events().len(), 4);
+
+    // Erasing the patient (UU PDP) also erases what the reservation kept for BPJS.
+    let pid = detail.body["data"]["reservation"]["patient_id"].as_i64().unwrap();
+    let erased = b
+        .app()
+        .post(&format!("/api/patients/{pid}/erase"), &b.desk.admin, json!({"confirm": true}))
+        .await;
+    assert_eq!(erased.status, 200, "{erased:?}");
+    let after = b.app().get(&format!("/api/reservation/{id}"), &b.desk.admin).await;
+    let visit = &after.body["data"]["reservation"]["antrean_bpjs"];
+    assert_eq!(
+        (visit["nomorkartu"].as_str(), visit["nik"].as_str(), visit["nomorreferensi"].as_str()),
+        (Some(""), Some(""), Some("")),
+        "{visit}"
+    );
+    assert_eq!(visit["kodebooking"], kodebooking, "the booking code stays: BPJS knows the visit by it");
 }
 
 async fn a_failing_bpjs_is_retried_with_backoff_and_already_there_counts_as_delivered(store: Store) {
@@ -305,6 +321,14 @@ async fn credentials_are_never_answered_and_only_managers_configure(store: Store
     let r = app.put("/api/bpjs/config", admin, json!({"base_url": "ftp://x", "cons_id": CONS_ID})).await;
     assert_eq!(r.status, 422, "{r:?}");
     assert_eq!(keys(&r.body["errors"]), ["base_url", "secret_key", "user_key"]);
+    let mut metadata = config_body(&fake, SECRET);
+    metadata["base_url"] = json!("http://169.254.169.254/latest");
+    let r = app.put("/api/bpjs/config", admin, metadata).await;
+    assert_eq!(
+        r.body["errors"]["base_url"],
+        json!(["The base url field is refused: link-local and metadata addresses are not allowed."]),
+        "{r:?}"
+    );
     assert_eq!(app.put("/api/bpjs/config", admin, config_body(&fake, SECRET)).await.status, 200);
     let r = app.get("/api/bpjs/config", admin).await;
     let text = r.body.to_string();
@@ -384,13 +408,37 @@ async fn bad_bpjs_fields_are_refused_and_the_routes_are_documented(store: Store)
     assert_eq!(r.body["errors"]["jeniskunjungan"], json!(["The jeniskunjungan field must be 1, 2, 3 or 4."]));
     assert_eq!(b.run().await, json!({"delivered": 0, "failed": 0, "expired": 0}), "nothing was queued");
     assert_eq!(b.sync().await, Vec::<Value>::new());
-    let doc: Value = b.app().client.get(format!("{}/api/openapi.json", b.app().base)).send().await.unwrap().json().await.unwrap();
-    for path in ["/api/bpjs/config", "/api/bpjs/mapping", "/api/bpjs/ref/poli", "/api/bpjs/ref/dokter", "/api/bpjs/sync", "/api/bpjs/sync/run",
-        "/api/bpjs/ws/{clinic}/token", "/api/bpjs/ws/{clinic}/statusantrean", "/api/bpjs/ws/{clinic}/ambilantrean", "/api/bpjs/ws/{clinic}/sisaantrean",
-        "/api/bpjs/ws/{clinic}/batalantrean", "/api/bpjs/ws/{clinic}/checkin", "/api/bpjs/ws/{clinic}/pasienbaru", "/api/bpjs/fktp/{clinic}/auth",
-        "/api/bpjs/fktp/{clinic}/antrean/status/{kodepoli}/{tanggal}", "/api/bpjs/fktp/{clinic}/antrean/sisapeserta/{nokartu}/{kodepoli}/{tanggal}",
-        "/api/bpjs/fktp/{clinic}/antrean", "/api/bpjs/fktp/{clinic}/peserta", "/api/bpjs/fktp/{clinic}/antrean/batal"]
-    {
+    let doc: Value = b
+        .app()
+        .client
+        .get(format!("{}/api/openapi.json", b.app().base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/bpjs/config",
+        "/api/bpjs/mapping",
+        "/api/bpjs/ref/poli",
+        "/api/bpjs/ref/dokter",
+        "/api/bpjs/sync",
+        "/api/bpjs/sync/run",
+        "/api/bpjs/ws/{clinic}/token",
+        "/api/bpjs/ws/{clinic}/statusantrean",
+        "/api/bpjs/ws/{clinic}/ambilantrean",
+        "/api/bpjs/ws/{clinic}/sisaantrean",
+        "/api/bpjs/ws/{clinic}/batalantrean",
+        "/api/bpjs/ws/{clinic}/checkin",
+        "/api/bpjs/ws/{clinic}/pasienbaru",
+        "/api/bpjs/fktp/{clinic}/auth",
+        "/api/bpjs/fktp/{clinic}/antrean/status/{kodepoli}/{tanggal}",
+        "/api/bpjs/fktp/{clinic}/antrean/sisapeserta/{nokartu}/{kodepoli}/{tanggal}",
+        "/api/bpjs/fktp/{clinic}/antrean",
+        "/api/bpjs/fktp/{clinic}/peserta",
+        "/api/bpjs/fktp/{clinic}/antrean/batal",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
 }

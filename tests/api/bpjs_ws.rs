@@ -269,7 +269,6 @@ async fn a_klinik_pratama_answers_antrean_fktp(store: Store) {
     assert!(!paths.contains(&"antrean/updatewaktu"), "FKTP has no task ids");
 }
 
-
 on_both_stores!(
     mobile_jkn_takes_checks_in_and_cancels_a_number,
     ambil_antrean_and_reception_race_for_the_last_place,

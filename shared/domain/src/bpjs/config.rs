@@ -143,10 +143,16 @@ pub async fn required(deps: &Deps, tenant: &Tenant) -> DomainResult<BpjsConfig> 
 
 pub const NOT_CONFIGURED: &str = "BPJS is not configured for this clinic.";
 
-fn http_url(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<String> {
+fn http_url(errors: &mut FieldErrors, body: &Value, field: &str, refusal: Refusal<'_>) -> Option<String> {
     let url = validate::required_string(errors, body, field, 500)?;
     match reqwest::Url::parse(&url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.query().is_none() && u.password().is_none() => Some(url),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.query().is_none() && u.password().is_none() => match refusal(&url) {
+            Some(why) => {
+                errors.add(field, format!("The {} field is refused: {why}.", validate::human(field)));
+                None
+            }
+            None => Some(url),
+        },
         _ => {
             errors.add(
                 field,
@@ -157,9 +163,12 @@ fn http_url(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<Strin
     }
 }
 
+/// Why the host's sender would never send to a URL (`WebhookSender::refusal`).
+pub type Refusal<'a> = &'a (dyn Fn(&str) -> Option<&'static str> + Send + Sync);
+
 /// Sets the configuration (`PUT /api/bpjs/config`). A secret left out keeps the stored one
 /// (the form never gets them back); the first configuration needs both.
-pub async fn save(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<BpjsConfig> {
+pub async fn save(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, refusal: Refusal<'_>) -> DomainResult<BpjsConfig> {
     let before = read(deps, tenant).await?;
     let mut e = FieldErrors::new();
     let tier = match body.get("tier").and_then(Value::as_str).unwrap_or("rs") {
@@ -170,7 +179,7 @@ pub async fn save(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> 
             None
         }
     };
-    let base_url = http_url(&mut e, body, "base_url");
+    let base_url = http_url(&mut e, body, "base_url", refusal);
     let service_name = validate::optional_string(&mut e, body, "service_name", 100);
     let cons_id = validate::required_string(&mut e, body, "cons_id", 50);
     let secret = validate::optional_string(&mut e, body, "secret_key", 200);

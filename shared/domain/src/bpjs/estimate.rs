@@ -100,7 +100,13 @@ mod tests {
             "with_doctor_at": stamp(start), "finished_at": stamp(start + chrono::Duration::minutes(minutes)),
         }))
         .unwrap();
-        Stored { id, data: r, created_at: stamp(start), updated_at: stamp(start), deleted_at: None }
+        Stored {
+            id,
+            data: r,
+            created_at: stamp(start),
+            updated_at: stamp(start),
+            deleted_at: None,
+        }
     }
 
     #[tokio::test]
@@ -115,7 +121,10 @@ mod tests {
         let (today, _) = reservation::clinic_today(&deps, &tenant).await.unwrap();
         let day = today.format("%Y-%m-%d").to_string();
         let put = |v: Stored<Reservation>| {
-            vec![Op::put(record::item_of(&tenant, &v, 1).unwrap()), Op::put(reservation::day_item(&tenant, v.id, &v.data, None))]
+            vec![
+                Op::put(record::item_of(&tenant, &v, 1).unwrap()),
+                Op::put(reservation::day_item(&tenant, v.id, &v.data, None)),
+            ]
         };
         deps.table.write([put(visit(1, 5, &day)), put(visit(2, 30, &day))].concat()).await.unwrap();
         assert_eq!(service_minutes(&deps, &tenant, 1, 10).await.unwrap(), 10, "two visits: the configured default");

@@ -172,8 +172,17 @@ pub fn visit_view(v: &Visit) -> Value {
 /// The op that erases a reservation's BPJS personal data (UU PDP erasure): card number, NIK
 /// and referral; `None` when it has none.
 pub(crate) fn erase_op(tenant: &Tenant, r: &crate::record::Stored<crate::reservation::Reservation>) -> Option<antrean_store::Op> {
-    let v = r.data.bpjs_visit.as_ref().filter(|v| !(v.nomorkartu.is_empty() && v.nik.is_empty() && v.nomorreferensi.is_empty()))?;
-    let erased = Visit { nomorkartu: String::new(), nik: String::new(), nomorreferensi: String::new(), ..v.clone() };
+    let v = r
+        .data
+        .bpjs_visit
+        .as_ref()
+        .filter(|v| !(v.nomorkartu.is_empty() && v.nik.is_empty() && v.nomorreferensi.is_empty()))?;
+    let erased = Visit {
+        nomorkartu: String::new(),
+        nik: String::new(),
+        nomorreferensi: String::new(),
+        ..v.clone()
+    };
     let value = serde_json::to_value(erased).ok()?;
     let key = crate::record::record_key::<crate::reservation::Reservation>(tenant, r.id);
     Some(antrean_store::Op::update(key, antrean_store::Update::new().set("bpjs_visit", value)))

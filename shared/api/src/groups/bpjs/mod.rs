@@ -76,10 +76,7 @@ pub struct ConfigBody {
 async fn config_save(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::BpjsManage)?;
     // Where the product never sends (metadata and link-local addresses; loopback on Lambda).
-    if let Some(why) = body.get("base_url").and_then(Value::as_str).and_then(|u| s.webhooks.refusal(u)) {
-        return Err(antrean_domain::FieldErrors::single("base_url", format!("The base url field is refused: {why}.")).into());
-    }
-    let c = config::save(&s.deps, &caller.tenant, &caller.actor, &body).await?;
+    let c = config::save(&s.deps, &caller.tenant, &caller.actor, &body, &|u| s.webhooks.refusal(u)).await?;
     Ok(Json(envelope::message_data("BPJS configuration saved successfully", c.view())))
 }
 
