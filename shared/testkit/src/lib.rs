@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use antrean_store::dynamodb::DynamoTable;
 use antrean_store::embedded::EmbeddedTable;
 
+pub mod moto;
+
 /// The DynamoDB endpoint tests talk to: `DYNAMODB_ENDPOINT`, or a DynamoDB Local started for
 /// this test run.
 pub async fn dynamodb_endpoint() -> String {
