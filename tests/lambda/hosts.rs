@@ -53,7 +53,10 @@ pub struct World {
     /// The Lambdas' table, for what the test reads directly.
     pub deps: antrean_domain::Deps,
     http: reqwest::Client,
-    pub _moto: antrean_testkit::moto::Moto,
+    pub moto: antrean_testkit::moto::Moto,
+    /// The buckets standing in for FilesBucket and ReportBucket, on moto.
+    pub files_bucket: String,
+    pub reports_bucket: String,
 }
 
 impl World {
@@ -139,7 +142,9 @@ impl World {
             lambda,
             deps,
             http,
-            _moto: moto,
+            moto,
+            files_bucket: files,
+            reports_bucket: reports,
         }
     }
 
@@ -184,47 +189,7 @@ impl World {
     }
 
     pub async fn invoke_http(&self, binary: &str, event: &Value) -> Answer {
-        let out = self.lambda.invoke(binary, event).await;
-        let status = out["statusCode"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{binary}: no statusCode in {out}"))
-            as u16;
-        let mut headers = BTreeMap::new();
-        if let Some(h) = out["headers"].as_object() {
-            for (k, v) in h {
-                headers.insert(
-                    k.to_ascii_lowercase(),
-                    v.as_str().unwrap_or_default().to_string(),
-                );
-            }
-        }
-        if let Some(h) = out["multiValueHeaders"].as_object() {
-            for (k, vs) in h {
-                let joined = vs
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default();
-                headers.entry(k.to_ascii_lowercase()).or_insert(joined);
-            }
-        }
-        let text = out["body"].as_str().unwrap_or_default();
-        let body = if out["isBase64Encoded"].as_bool() == Some(true) {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .expect("base64 body")
-        } else {
-            text.as_bytes().to_vec()
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        answer_of(binary, &self.lambda.invoke(binary, event).await)
     }
 
     /// Both hosts, the same request (bearer tokens are each host's own: `auth` picks them).
@@ -239,6 +204,50 @@ impl World {
         let (d, l) = self.both(req, auth).await;
         assert_same(what, &d, &l, &auth.secrets);
         (d, l)
+    }
+}
+
+/// A function's proxy response (`statusCode`, `headers`, `multiValueHeaders`, `body`,
+/// `isBase64Encoded`) as the client gets it from API Gateway.
+pub fn answer_of(binary: &str, out: &Value) -> Answer {
+    let status = out["statusCode"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{binary}: no statusCode in {out}")) as u16;
+    let mut headers = BTreeMap::new();
+    if let Some(h) = out["headers"].as_object() {
+        for (k, v) in h {
+            headers.insert(
+                k.to_ascii_lowercase(),
+                v.as_str().unwrap_or_default().to_string(),
+            );
+        }
+    }
+    if let Some(h) = out["multiValueHeaders"].as_object() {
+        for (k, vs) in h {
+            let joined = vs
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            headers.entry(k.to_ascii_lowercase()).or_insert(joined);
+        }
+    }
+    let text = out["body"].as_str().unwrap_or_default();
+    let body = if out["isBase64Encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .expect("base64 body")
+    } else {
+        text.as_bytes().to_vec()
+    };
+    Answer {
+        status,
+        headers,
+        body,
     }
 }
 

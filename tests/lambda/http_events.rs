@@ -371,6 +371,82 @@ async fn every_group_answers_api_gateway_events_as_the_dev_server_does() {
     )
     .await;
 
+    // An XLSX export: the report function writes it to its bucket (moto) and redirects to a
+    // presigned link; the dev server to its own file route. The link is each host's own.
+    let export = get(&format!(
+        "/api/reports/waiting-time/export?date_from={date}&date_to={date}"
+    ));
+    let (d, l) = w.both(export, &auth).await;
+    assert_eq!(
+        (d.status, l.status),
+        (302, 302),
+        "dev: {d:?}\nlambda: {l:?}"
+    );
+    assert_eq!(d.header("cache-control"), l.header("cache-control"));
+    let link = l.header("location").expect("a link to the export");
+    assert!(
+        link.starts_with(&format!("{}/{}/", w.moto.endpoint, w.reports_bucket)),
+        "{link}"
+    );
+    let file = reqwest::get(link).await.unwrap();
+    assert_eq!(file.status(), 200, "{link}");
+    assert!(
+        file.bytes().await.unwrap().starts_with(b"PK"),
+        "an XLSX (zip) file"
+    );
+
+    // A FAQ upload: multipart/form-data, which API Gateway hands over base64-encoded; the
+    // configuration function stores the file in its bucket (moto).
+    let boundary = "----antrean-lambda-boundary-7MA4YWxk";
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[7u8; 300]);
+    let mut form = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nDenah klinik\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"denah.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes();
+    form.extend_from_slice(&png);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let upload = Request::new("POST", "/api/faq")
+        .raw(&format!("multipart/form-data; boundary={boundary}"), form)
+        .base64();
+    let (d, l) = w.both(upload, &auth).await;
+    assert_eq!(
+        (d.status, l.status),
+        (200, 200),
+        "dev: {d:?}\nlambda: {l:?}"
+    );
+    let (dj, lj) = (d.json(), l.json());
+    assert_eq!(
+        (&dj["message"], &dj["data"]["name"], &dj["data"]["id"]),
+        (&lj["message"], &lj["data"]["name"], &lj["data"]["id"])
+    );
+    let listing = reqwest::get(format!(
+        "{}/{}?list-type=2",
+        w.moto.endpoint, w.files_bucket
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        listing.contains("/faq/"),
+        "the file is in the files bucket: {listing}"
+    );
+    let (d, l) = w.both(get("/api/faq"), &auth).await;
+    assert_eq!(
+        (d.status, l.status),
+        (200, 200),
+        "FAQ list\ndev: {d:?}\nlambda: {l:?}"
+    );
+    let (dj, lj) = (d.json(), l.json());
+    assert_eq!(dj["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(lj["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(dj["data"][0]["name"], lj["data"][0]["name"]);
+    // Its download link (presigned, on moto) gives the very bytes uploaded.
+    let link = lj["data"][0]["directory"]
+        .as_str()
+        .expect("a download link");
+    let bytes = reqwest::get(link).await.unwrap().bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), png.as_slice(), "{link}");
+
     // Platform (its own token), with and without it.
     w.same(
         "platform clinics",
@@ -433,4 +509,49 @@ fn without_urls(a: &crate::hosts::Answer) -> crate::hosts::Answer {
         body: serde_json::to_vec(&v).unwrap(),
         ..a.clone()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs the Lambda bootstraps: bash infra/scripts/lambda-events.sh (CI runs it after the build)"]
+async fn health_answers_503_when_the_store_cannot_be_reached() {
+    use crate::{emulator, template};
+    let template = template::Template::load();
+    // A port nothing listens on: the function starts (clients are lazy), its reads fail.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stand_ins = emulator::stand_ins(
+        "antrean",
+        "files",
+        "reports",
+        "http://127.0.0.1:9",
+        crate::hosts::JWT_SECRET,
+    );
+    let lambda = emulator::Emulator::start(&template, &["site"], |binary| {
+        let mut env = template.environment(binary, &stand_ins, &Default::default());
+        env.push((
+            "DYNAMODB_ENDPOINT".into(),
+            format!("http://127.0.0.1:{dead}"),
+        ));
+        env
+    })
+    .await;
+    let routes = template.routes();
+    let req = get("/health");
+    let (route, params) = template::select(&routes, "GET", "/health").expect("a /health route");
+    assert_eq!(route.binary, "site");
+    let answer = crate::hosts::answer_of(
+        "site",
+        &lambda
+            .invoke("site", &crate::events::http(&req, route, &params))
+            .await,
+    );
+    assert_eq!(answer.status, 503, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        json!({"status": "error", "message": "The store cannot be reached."})
+    );
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
 }
