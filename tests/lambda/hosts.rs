@@ -307,6 +307,8 @@ pub const HEADERS_THAT_MATTER: &[&str] = &[
     "access-control-expose-headers",
     "access-control-max-age",
     "vary",
+    "x-content-type-options",
+    "server",
 ];
 
 /// Same status, same headers that matter, same body once the values that differ by nature
