@@ -57,17 +57,7 @@ impl World {
     }
 
     async fn login(&self, clinic: &str, username: &str, password: &str) -> String {
-        let r: Value = self
-            .http
-            .post(format!("{}/api/auth/login", self.base))
-            .json(&json!({"username": username, "password": password, "clinic": clinic}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["token"].as_str().expect("token").to_string()
+        crate::helpers::login_token(&self.http, &self.base, json!({"username": username, "password": password, "clinic": clinic})).await
     }
 
     /// Clinic `default` and `klinik-b`, a board in each: `(admin a, board a, board a id, board b)`.

@@ -373,16 +373,7 @@ mod s3 {
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
         let http = reqwest::Client::new();
-        let login: Value = http
-            .post(format!("{base}/api/auth/login"))
-            .json(&serde_json::json!({"username": "superadmin", "password": ADMIN_PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().expect("token").to_string();
+        let token = crate::helpers::login_token(&http, &base, serde_json::json!({"username": "superadmin", "password": ADMIN_PASSWORD})).await;
         for name in ["Poli Umum", "Poli Gigi"] {
             let r = http.post(format!("{base}/api/poly")).bearer_auth(&token).json(&serde_json::json!({"name": name})).send().await.unwrap();
             assert_eq!(r.status(), 200);
