@@ -13,6 +13,7 @@ mod configuration_faq;
 mod dashboard;
 mod edge;
 mod fake_bpjs;
+mod faults;
 mod live;
 mod live_aws;
 mod logs;

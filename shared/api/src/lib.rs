@@ -78,9 +78,11 @@ pub enum Group {
     Platform,
     /// BPJS antrean online: the clinic's configuration and sync list, and the WS BPJS calls.
     Bpjs,
+    /// The health check, the OpenAPI document and the board and ticket pages.
+    Site,
 }
 
 impl Group {
     pub const ALL: &'static [Group] =
-        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform, Group::Bpjs];
+        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform, Group::Bpjs, Group::Site];
 }

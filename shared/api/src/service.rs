@@ -33,6 +33,7 @@ pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
             Group::Report => groups::report::routes(),
             Group::Platform => groups::platform::routes(),
             Group::Bpjs => groups::bpjs::routes(),
+            Group::Site => groups::site::routes(),
         });
     }
     router

@@ -249,6 +249,7 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
     let lock = create_lock(deps, tenant);
     let _turn = lock.lock().await;
     let date = form.date.format("%Y-%m-%d").to_string();
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let seen = Seen::read(deps, tenant, &form).await?;
         let (today, tz) = clinic_today(deps, tenant).await?;
@@ -359,12 +360,16 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
             }
             // A counter moved, the schedule or the patient changed, or someone registered the
             // same new patient at the same moment: read again and retry.
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+            Err(e @ (StoreError::ConditionFailed { .. } | StoreError::Conflict)) => {
+                if !refusals.keep_trying(&e) {
+                    break;
+                }
+            }
             Err(e) => return Err(e.into()),
         }
         record::backoff(attempt).await;
     }
-    Err(DomainError::Conflict("The queue is very busy right now; please try again.".into()))
+    Err(refusals.ran_out(DomainError::Conflict("The queue is very busy right now; please try again.".into())))
 }
 
 
