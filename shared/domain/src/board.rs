@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::audit::Actor;
 use crate::auth::api_key::{self, ApiKey};
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Credential, Principal};
 use crate::clock::stamp;
 use crate::error::{DomainError, DomainResult};
 use crate::permission::Permission;
@@ -27,6 +27,10 @@ use crate::poly::Poly;
 use crate::record::{self, Stored};
 use crate::tenant::{id_key, Tenant};
 use crate::Deps;
+
+pub mod filter;
+
+use filter::BoardFilter;
 
 /// The event name of a snapshot message.
 pub const SNAPSHOT_EVENT: &str = "queue.snapshot";
@@ -315,14 +319,78 @@ pub fn is_board(key: &ApiKey) -> bool {
 pub const DEFAULT_NAME: &str = "Display board";
 const NOT_FOUND: &str = "Board not found";
 
-/// Creates a board; returns it and its token (shown once). Managing boards is the permission
-/// that matters: the creator need not hold `board.watch` themselves.
-pub async fn create(deps: &Deps, creator: &Principal, name: Option<String>) -> DomainResult<(Stored<ApiKey>, String)> {
+/// Creates a board showing `filter`'s sections; returns it and its token (shown once).
+/// Managing boards is the permission that matters: the creator need not hold `board.watch`
+/// themselves.
+pub async fn create(deps: &Deps, creator: &Principal, name: Option<String>, filter: BoardFilter) -> DomainResult<(Stored<ApiKey>, String)> {
     creator.require(Permission::BoardsManage)?;
     let mut minting = creator.clone();
     minting.permissions.insert(Permission::BoardWatch);
     let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| DEFAULT_NAME.into());
-    api_key::create(deps, &minting, Some(name), Some(vec![Permission::BoardWatch])).await
+    let requirements = || filter.requirements(&creator.tenant);
+    api_key::create_with(deps, &minting, Some(name), Some(vec![Permission::BoardWatch]), filter.clone(), requirements).await
+}
+
+/// Renames a board and / or changes what it shows (`poly_ids`, `rooms`, `services` of `body`;
+/// a field left out stays). Its open sockets keep the old filter until they reconnect.
+pub async fn update(
+    deps: &Deps,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: i64,
+    name: Option<String>,
+    body: &Value,
+) -> DomainResult<Stored<ApiKey>> {
+    let changed = record::update::<ApiKey>(deps, tenant, actor, id, |current| {
+        if !is_board(&current.data) {
+            return Err(DomainError::NotFound(NOT_FOUND.into()));
+        }
+        let mut errors = crate::error::FieldErrors::new();
+        let filter = BoardFilter::parse(&mut errors, body, &current.data.board_filter);
+        errors.into_result()?;
+        let requirements = filter.requirements(tenant);
+        let mut data = current.data.clone();
+        if let Some(name) = &name {
+            data.token_name = name.clone();
+        }
+        data.board_filter = filter;
+        Ok((data, requirements))
+    })
+    .await;
+    match changed {
+        Err(DomainError::NotFound(_)) => Err(DomainError::NotFound(NOT_FOUND.into())),
+        other => other,
+    }
+}
+
+/// What a watcher is limited to: a board's stored filter; staff see the whole clinic. Read
+/// once when the socket opens.
+pub async fn filter_of(deps: &Deps, p: &Principal) -> DomainResult<BoardFilter> {
+    match p.credential {
+        Credential::ApiKey { id } => Ok(record::get::<ApiKey>(deps, &p.tenant, id).await?.map(|k| k.data.board_filter).unwrap_or_default()),
+        Credential::Session { .. } => Ok(BoardFilter::default()),
+    }
+}
+
+/// The snapshot as one watcher receives it: only the sections its filter shows.
+pub fn message_for(snapshot: &Snapshot, filter: &BoardFilter) -> String {
+    if filter.is_everything() {
+        return serde_json::to_string(snapshot).unwrap_or_default();
+    }
+    let mut v = serde_json::to_value(snapshot).unwrap_or(Value::Null);
+    filter.apply(&mut v);
+    v.to_string()
+}
+
+/// [`message_for`] from the text already serialised for the whole clinic; `None` for text
+/// that is not a snapshot (never sent to a limited board).
+pub fn text_for(text: &str, filter: &BoardFilter) -> Option<String> {
+    if filter.is_everything() {
+        return Some(text.to_string());
+    }
+    let mut v = serde_json::from_str::<Value>(text).ok()?;
+    filter.apply(&mut v);
+    Some(v.to_string())
 }
 
 /// The clinic's live boards, oldest first.
