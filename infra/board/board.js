@@ -16,8 +16,8 @@
 // it joins the queue of announcements, and each is shown and spoken in turn, in the order the
 // calls were made, a recall too; none cuts off or drops another. After a reconnect the full
 // snapshot comes again and the calls made meanwhile (younger than two minutes) are announced.
-// The page asks for a snapshot every 90 seconds and reconnects when none comes back: a socket
-// that died without closing is found too.
+// The page asks for a snapshot every 90 seconds (?heartbeat=) and reconnects when none comes
+// back: a socket that died without closing is found too.
 //
 // Layout: everything fits the screen, with no scroll bar. The sections share the space left of
 // the calls panel; when too many to stay readable, they rotate in pages (?rotate=<seconds>,
@@ -512,8 +512,10 @@
   var socket = null;
   var backoff = 1000;
   var MAX_BACKOFF = 15000;
-  var HEARTBEAT_MS = 90 * 1000; // API Gateway drops sockets idle for 10 minutes
-  var ANSWER_MS = 10 * 1000;
+  // How often the page asks for a snapshot (?heartbeat=<seconds>, default 90; API Gateway
+  // drops sockets idle for 10 minutes), and how long it waits for the answer.
+  var HEARTBEAT_MS = Math.max(2, Number(params.get("heartbeat")) || 90) * 1000;
+  var ANSWER_MS = Math.min(10 * 1000, HEARTBEAT_MS);
   var CONNECT_MS = 10 * 1000;
   var heartbeat = null;
   var answerTimer = null;
@@ -559,6 +561,7 @@
     socket = null;
     clearInterval(heartbeat);
     clearTimeout(answerTimer);
+    answerTimer = null;
     try { ws.close(); } catch (e) { /* already closed */ }
     if (lostAt === null) lostAt = Date.now();
     retry();
@@ -588,13 +591,14 @@
       heartbeat = setInterval(function () {
         if (ws.readyState !== WebSocket.OPEN) return lost(ws);
         ws.send(JSON.stringify({ action: "snapshot", token: token }));
-        clearTimeout(answerTimer);
-        answerTimer = setTimeout(function () { lost(ws); }, ANSWER_MS);
+        // Counted from the first question still unanswered, not from the latest.
+        if (!answerTimer) answerTimer = setTimeout(function () { lost(ws); }, ANSWER_MS);
       }, HEARTBEAT_MS);
     };
     ws.onmessage = function (m) {
       if (socket !== ws) return;
       clearTimeout(answerTimer);
+      answerTimer = null;
       try { apply(JSON.parse(m.data)); } catch (e) { /* ignore what is not a snapshot */ }
     };
     ws.onclose = function () { clearTimeout(opening); lost(ws); };

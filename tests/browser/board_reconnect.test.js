@@ -3,7 +3,8 @@
 // between the page and the dev server destroys it and refuses new ones) in the middle of a
 // burst of calls made through the API. The board must show that it is reconnecting, get the
 // full state again on reconnect, and announce every call in the order it was made: a recall
-// or a second call never cuts off or drops the one before.
+// or a second call never cuts off or drops the one before. Then a silent drop (the proxy
+// carries nothing and closes nothing): a board asking for a snapshot every 2 seconds finds it.
 //
 // The page's speechSynthesis is replaced by a recorder that speaks one utterance at a time, as
 // the real one does, and logs each start, end and cancel: the order is read from that log, not
@@ -110,7 +111,29 @@ run("board_reconnect", async ({ server, browser, token: t, log }) => {
     assert(recent.length === 5, `the calls panel lists the calls before the current one: ${recent}`);
     await page.screenshot({ path: path.join(SHOTS, "board-after-burst.png") });
     assert(errors.length === 0, `page errors: ${errors.join("; ")}`);
-    log(`ok: ${spoken.length} calls announced in order across a dropped connection; ${await page.evaluate(() => window.boardState.reconnects)} reconnect attempts`);
+    const reconnects = await page.evaluate(() => window.boardState.reconnects);
+    await page.close();
+
+    // A silent drop (the Wi-Fi gone: the socket never closes). A board that asks for a snapshot
+    // every 2 seconds finds out by itself, says so, and catches up once the line is back.
+    const quiet = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await recordSpeech(quiet, SPEECH_MS);
+    quiet.on("pageerror", (e) => errors.push(String(e)));
+    await quiet.goto(`${proxy.base}/board/?token=${encodeURIComponent(board.token)}&heartbeat=2`);
+    await waitText(quiet, "#status", "Online", 10000);
+    await quiet.waitForFunction(() => window.boardState.snapshots >= 1, null, { timeout: 10000 });
+    proxy.freeze();
+    const frozenAt = Date.now();
+    await quiet.waitForFunction(() => !window.boardState.connected, null, { timeout: 10000 });
+    log(`a silent drop found after ${Date.now() - frozenAt} ms (heartbeat 2 s)`);
+    assert(await quiet.isVisible("#offline"), "the reconnecting banner is shown after a silent drop");
+    await call(mata.reservations[1], "anamnesa");
+    proxy.restore();
+    await quiet.waitForFunction(() => window.boardState.connected && window.boardState.announcements.length >= 1, null, { timeout: 30000 });
+    const quietSaid = await quiet.evaluate(() => window.boardState.announcements.map((a) => a.text));
+    assert(JSON.stringify(quietSaid) === JSON.stringify(["Nomor antrean dua, silakan ke ruang anamnesa Poli Mata"]), `after the silent drop: ${quietSaid}`);
+    assert(errors.length === 0, `page errors: ${errors.join("; ")}`);
+    log(`ok: ${spoken.length} calls announced in order across a dropped connection; ${reconnects} reconnect attempts`);
   } finally {
     await proxy.stop();
   }

@@ -88,23 +88,25 @@ class DevServer {
 
 /**
  * A TCP proxy in front of the dev server, so a test can drop the page's connection while the
- * server keeps running: `cut()` destroys every open connection and refuses new ones until
- * `restore()`. What a waiting room sees when its Wi-Fi or the clinic's line drops.
+ * server keeps running. `cut()` destroys every open connection and refuses new ones (the
+ * clinic's line drops: the page sees its socket close); `freeze()` keeps the connections open
+ * but carries nothing either way (the Wi-Fi is gone: no close ever arrives). `restore()` ends
+ * both; connections that were frozen are dead by then, as they would be.
  */
 class Proxy {
-  constructor(targetPort) { Object.assign(this, { targetPort, sockets: new Set(), down: false, server: null, port: 0 }); }
+  constructor(targetPort) { Object.assign(this, { targetPort, sockets: new Set(), down: false, frozen: false, server: null, port: 0 }); }
   get base() { return `http://127.0.0.1:${this.port}`; }
   async start() {
     this.server = net.createServer((client) => {
       if (this.down) return client.destroy();
       const upstream = net.connect(this.targetPort, "127.0.0.1");
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => { client.destroy(); upstream.destroy(); });
+      for (const [from, to] of [[client, upstream], [upstream, client]]) {
+        this.sockets.add(from);
+        from.on("data", (d) => { if (!this.frozen) to.write(d); });
+        from.on("end", () => to.end());
+        from.on("close", () => this.sockets.delete(from));
+        from.on("error", () => { client.destroy(); upstream.destroy(); });
       }
-      client.pipe(upstream);
-      upstream.pipe(client);
     });
     await new Promise((r) => this.server.listen(0, "127.0.0.1", r));
     this.port = this.server.address().port;
@@ -113,7 +115,12 @@ class Proxy {
     this.down = true;
     for (const s of this.sockets) s.destroy();
   }
-  restore() { this.down = false; }
+  freeze() { this.frozen = true; }
+  restore() {
+    if (this.frozen) for (const s of this.sockets) s.destroy();
+    this.frozen = false;
+    this.down = false;
+  }
   async stop() {
     this.cut();
     await new Promise((r) => this.server.close(r));
@@ -234,7 +241,7 @@ function run(name, fn) {
       await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  })().then(() => process.exit(0), (e) => { console.error(`${name}: FAILED:`, e.message || e); process.exit(1); });
+  })().then(() => process.exit(0), (e) => { console.error(`${name}: FAILED:`, (e && e.stack) || e); process.exit(1); });
 }
 
 module.exports = { ROOT, SHOTS, FLAGS, fail, assert, sleep, playwright, chromiumPath, freePort, binary, DevServer, Proxy, recordSpeech, api, clinicDay,
