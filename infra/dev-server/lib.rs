@@ -218,7 +218,7 @@ pub async fn build(config: &Config) -> Result<Server, String> {
     };
     let blobs = antrean_blobs::Blobs::open(&antrean_blobs::BlobChoice::from_env(files_dir)).await?;
     let hub = Arc::new(antrean_live::hub::Hub::new());
-    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::standard()?) };
+    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::development()?) };
     let (api, openapi) = antrean_api::service::routes(Group::ALL).split_for_parts();
     let openapi = Arc::new(openapi);
     let api = api

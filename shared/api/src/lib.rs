@@ -11,6 +11,7 @@ pub mod groups;
 pub mod json_errors;
 pub mod openapi;
 pub mod rate_limit;
+pub mod security_headers;
 pub mod service;
 pub mod telemetry;
 

@@ -17,6 +17,7 @@ pub mod paging;
 pub mod patient;
 pub mod permission;
 pub mod poly;
+pub mod privacy;
 pub mod queue;
 pub mod rate_limit;
 pub mod record;

@@ -5,6 +5,7 @@ pub mod boards;
 pub mod configuration;
 pub mod master_data;
 pub mod platform;
+pub mod privacy;
 pub mod reminders;
 pub mod queue;
 pub mod report;
