@@ -6,7 +6,8 @@ use antrean_api::client_addr::ClientAddr;
 use antrean_api::error::ApiError;
 use antrean_api::AppState;
 use antrean_domain::auth::principal::{self, Credential, Principal};
-use antrean_domain::board::{self, filter::BoardFilter};
+use antrean_domain::board;
+use antrean_domain::board::filter::{self, BoardFilter};
 use antrean_domain::ticket::view::TicketView;
 use antrean_domain::{Deps, DomainError, Tenant};
 use antrean_live::hub::{Hub, Signal};
@@ -90,7 +91,7 @@ async fn upgrade(
 async fn snapshot_text(deps: &Deps, p: &Principal, filter: &BoardFilter) -> Option<String> {
     let today = board::today(deps, &p.tenant).await.ok()?;
     let snapshot = board::snapshot(deps, &p.tenant, today).await.map_err(|e| tracing::warn!(error = %e, "cannot build a snapshot")).ok()?;
-    Some(board::message_for(&snapshot, filter))
+    Some(filter::message_for(&snapshot, filter))
 }
 
 async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
@@ -101,7 +102,7 @@ async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
         Credential::Session { .. } => None,
     };
     // What this board shows, read once: changing it closes the socket (the board reconnects).
-    let filter = match board::filter_of(&deps, &p).await {
+    let filter = match filter::filter_of(&deps, &p).await {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read a board's sections");
@@ -118,7 +119,7 @@ async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
         tokio::select! {
             signal = signals.recv() => match signal {
                 Ok(Signal::Snapshot(text)) => {
-                    let Some(text) = board::text_for(&text, &filter) else { continue };
+                    let Some(text) = filter::text_for(&text, &filter) else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }

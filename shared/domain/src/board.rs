@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::audit::Actor;
 use crate::auth::api_key::{self, ApiKey};
-use crate::auth::principal::{Credential, Principal};
+use crate::auth::principal::Principal;
 use crate::clock::stamp;
 use crate::error::{DomainError, DomainResult};
 use crate::permission::Permission;
@@ -361,36 +361,6 @@ pub async fn update(
         Err(DomainError::NotFound(_)) => Err(DomainError::NotFound(NOT_FOUND.into())),
         other => other,
     }
-}
-
-/// What a watcher is limited to: a board's stored filter; staff see the whole clinic. Read
-/// once when the socket opens.
-pub async fn filter_of(deps: &Deps, p: &Principal) -> DomainResult<BoardFilter> {
-    match p.credential {
-        Credential::ApiKey { id } => Ok(record::get::<ApiKey>(deps, &p.tenant, id).await?.map(|k| k.data.board_filter).unwrap_or_default()),
-        Credential::Session { .. } => Ok(BoardFilter::default()),
-    }
-}
-
-/// The snapshot as one watcher receives it: only the sections its filter shows.
-pub fn message_for(snapshot: &Snapshot, filter: &BoardFilter) -> String {
-    if filter.is_everything() {
-        return serde_json::to_string(snapshot).unwrap_or_default();
-    }
-    let mut v = serde_json::to_value(snapshot).unwrap_or(Value::Null);
-    filter.apply(&mut v);
-    v.to_string()
-}
-
-/// [`message_for`] from the text already serialised for the whole clinic; `None` for text
-/// that is not a snapshot (never sent to a limited board).
-pub fn text_for(text: &str, filter: &BoardFilter) -> Option<String> {
-    if filter.is_everything() {
-        return Some(text.to_string());
-    }
-    let mut v = serde_json::from_str::<Value>(text).ok()?;
-    filter.apply(&mut v);
-    Some(v.to_string())
 }
 
 /// The clinic's live boards, oldest first.

@@ -62,7 +62,7 @@ permissions! {
     AuditView => "audit.view": "read the user activity trail",
     ApiKeysManage => "api_keys.manage": "create, list and revoke API keys (n8n)",
     RemindersSend => "reminders.send": "fetch the reminders due and mark them sent (n8n)",
-    BoardsManage => "boards.manage": "create, list and revoke display boards",
+    BoardsManage => "boards.manage": "create, list, limit and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
 }
 

@@ -78,7 +78,7 @@ impl ManagementApi {
                 async move {
                     let text = match &c.ticket {
                         // A board limited to some sections gets those only.
-                        None => match antrean_domain::board::text_for(&text, &c.filter) {
+                        None => match antrean_domain::board::filter::text_for(&text, &c.filter) {
                             Some(own) => own.into(),
                             None => return (c.id, Delivery::Sent),
                         },

@@ -12,7 +12,7 @@
 //!   it cannot find the record: the record is removed by the first push that meets a 410 Gone,
 //!   or by its TTL (2 h 15 min, past API Gateway's 2-hour connection limit).
 use antrean_domain::auth::principal::{self, Principal};
-use antrean_domain::board;
+use antrean_domain::board::{self, filter};
 use antrean_domain::Deps;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::encodings::Body;
@@ -111,7 +111,7 @@ pub async fn on_default(deps: &Deps, api: &ManagementApi, event: &ApiGatewayWebs
         Err(e) => Err(e),
     };
     let text = match snapshot {
-        Ok(s) => board::message_for(&s, &filter),
+        Ok(s) => filter::message_for(&s, &filter),
         Err(_) => return respond(500, ""),
     };
     match api.post(connection_id, text.into()).await {

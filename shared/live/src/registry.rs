@@ -1,7 +1,7 @@
 //! The connections of API Gateway's WebSocket API, recorded under their clinic:
 //! `T#<clinic>#WSCONN` / `<connection id>`, with a TTL. A push reads them with one Query.
 use antrean_domain::auth::principal::{Credential, Principal};
-use antrean_domain::board::{self, filter::BoardFilter};
+use antrean_domain::board::filter::{self, BoardFilter};
 use antrean_domain::{Deps, DomainError, Tenant};
 use antrean_store::{is_expired, Item, Key, Op, Query, SortKey};
 use serde_json::Value;
@@ -45,7 +45,7 @@ pub async fn record(deps: &Deps, principal: &Principal, connection_id: &str) -> 
         Credential::ApiKey { id } => ("board_id", Value::from(id)),
         Credential::Session { user_id, .. } => ("user_id", Value::from(user_id)),
     };
-    let filter = board::filter_of(deps, principal).await?;
+    let filter = filter::filter_of(deps, principal).await?;
     let mut attrs = vec![(attr, id)];
     if !filter.is_everything() {
         attrs.push(("filter", serde_json::to_value(&filter).unwrap_or(Value::Null)));

@@ -16,11 +16,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::FieldErrors;
+use crate::auth::api_key::ApiKey;
+use crate::auth::principal::{Credential, Principal};
+use crate::error::{DomainResult, FieldErrors};
 use crate::poly::Poly;
 use crate::record::{self, Requirement};
 use crate::tenant::Tenant;
-use crate::validate;
+use crate::{validate, Deps};
 
 /// At most this many entries in each list.
 pub const MAX_ENTRIES: usize = 100;
@@ -161,6 +163,36 @@ impl BoardFilter {
             })
             .collect()
     }
+}
+
+/// What a watcher is limited to: a board's stored filter; staff see the whole clinic. Read
+/// once when the socket opens.
+pub async fn filter_of(deps: &Deps, p: &Principal) -> DomainResult<BoardFilter> {
+    match p.credential {
+        Credential::ApiKey { id } => Ok(record::get::<ApiKey>(deps, &p.tenant, id).await?.map(|k| k.data.board_filter).unwrap_or_default()),
+        Credential::Session { .. } => Ok(BoardFilter::default()),
+    }
+}
+
+/// The snapshot as one watcher receives it: only the sections its filter shows.
+pub fn message_for(snapshot: &super::Snapshot, filter: &BoardFilter) -> String {
+    if filter.is_everything() {
+        return serde_json::to_string(snapshot).unwrap_or_default();
+    }
+    let mut v = serde_json::to_value(snapshot).unwrap_or(Value::Null);
+    filter.apply(&mut v);
+    v.to_string()
+}
+
+/// [`message_for`] from the text already serialised for the whole clinic; `None` for text
+/// that is not a snapshot (never sent to a limited board).
+pub fn text_for(text: &str, filter: &BoardFilter) -> Option<String> {
+    if filter.is_everything() {
+        return Some(text.to_string());
+    }
+    let mut v = serde_json::from_str::<Value>(text).ok()?;
+    filter.apply(&mut v);
+    Some(v.to_string())
 }
 
 /// A list field: absent gives `None`; null or `[]` an empty list (the limit is lifted).
