@@ -308,6 +308,10 @@ async fn a_board_limited_to_polies_receives_only_them(store: Store) {
     assert_eq!((&whole.body["data"]["poly_ids"], &whole.body["data"]["rooms"]), (&json!([]), &json!([])));
     let mut whole_ws = connect(umum_mata["ws_url"].as_str().unwrap()).await.unwrap();
     assert_eq!(sections(&whole_ws.snapshot().await), ["umum", "gigi", "mata"]);
+    // Each change is in the activity trail; the refused ones left nothing.
+    let trail = app.get("/api/reports/user-activity?per_page=100", t).await;
+    let changes = trail.body["data"].as_array().unwrap().iter().filter(|r| r["activity"] == "Apikey updated").count();
+    assert_eq!(changes, 3, "three board changes: {trail:?}");
     // A poly deleted after the board chose it: the board shows what is left.
     assert_eq!(app.delete("/api/poly/2", t).await.status, 200);
     let mut left = connect(gigi["ws_url"].as_str().unwrap()).await.unwrap();
