@@ -10,6 +10,7 @@ mod configuration;
 mod configuration_faq;
 mod dashboard;
 mod edge;
+mod faults;
 mod live;
 mod live_aws;
 mod logs;

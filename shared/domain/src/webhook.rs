@@ -335,8 +335,10 @@ pub async fn notify(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, ev
         body: String::from_utf8(body).expect("JSON is UTF-8"),
     };
     let key = outbox_key(tenant, pending.due_at.timestamp_millis(), &event_id);
+    // The key holds this call's own new event id: if it is taken, an earlier attempt of this
+    // very write was applied and only its answer was lost (a timeout the adapter retried).
     match deps.table.write(vec![Op::put_new(pending.to_item(&key))]).await {
-        Ok(()) => {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => {
             tracing::warn!(clinic = tenant.slug(), event_id, host = %host_of(&url), reason, "webhook failed; queued for retry");
             Outcome::error(format!("n8n webhook failed ({reason}); queued for retry"))
         }
