@@ -139,6 +139,13 @@ fi
 
 # The display board in headless Chromium (starts its own dev server; screenshots in target/browser/).
 run_step browser-board node tests/browser/board.test.js
+# The board's announcements in words and its page split, without a browser.
+run_step browser-board-text node tests/browser/board_text.test.js
+# The connection dropped in the middle of a burst of calls: "reconnecting", the full state again,
+# every call announced in order (speech recorded in the page).
+run_step browser-board-reconnect node tests/browser/board_reconnect.test.js
+# 1, 6 and 20 sections on a 1920×1080 screen: every section inside the viewport, no scrolling.
+run_step browser-board-layout node tests/browser/board_layout.test.js
 # The patient's ticket page in headless Chromium: live, that ticket only.
 run_step browser-ticket node tests/browser/ticket.test.js
 # CORS in headless Chromium: allowed origins log in and call the API, others are refused.

@@ -7,6 +7,7 @@ use antrean_api::error::ApiError;
 use antrean_api::AppState;
 use antrean_domain::auth::principal::{self, Credential, Principal};
 use antrean_domain::board;
+use antrean_domain::board::filter::{self, BoardFilter};
 use antrean_domain::ticket::view::TicketView;
 use antrean_domain::{Deps, DomainError, Tenant};
 use antrean_live::hub::{Hub, Signal};
@@ -73,10 +74,10 @@ async fn upgrade(
     }
 }
 
-async fn snapshot_text(deps: &Deps, p: &Principal) -> Option<String> {
+async fn snapshot_text(deps: &Deps, p: &Principal, filter: &BoardFilter) -> Option<String> {
     let today = board::today(deps, &p.tenant).await.ok()?;
     let snapshot = board::snapshot(deps, &p.tenant, today).await.map_err(|e| tracing::warn!(error = %e, "cannot build a snapshot")).ok()?;
-    serde_json::to_string(&snapshot).ok()
+    Some(filter::message_for(&snapshot, filter))
 }
 
 async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
@@ -86,7 +87,16 @@ async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
         Credential::ApiKey { id } => Some(id),
         Credential::Session { .. } => None,
     };
-    if let Some(text) = snapshot_text(&deps, &p).await {
+    // What this board shows, read once: changing it closes the socket (the board reconnects).
+    let filter = match filter::filter_of(&deps, &p).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a board's sections");
+            let _ = socket.send(Message::Close(Some(CloseFrame { code: 1011, reason: "try again".into() }))).await;
+            return;
+        }
+    };
+    if let Some(text) = snapshot_text(&deps, &p, &filter).await {
         if socket.send(Message::Text(text.into())).await.is_err() {
             return;
         }
@@ -95,12 +105,13 @@ async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
         tokio::select! {
             signal = signals.recv() => match signal {
                 Ok(Signal::Snapshot(text)) => {
-                    if socket.send(Message::Text((&*text).into())).await.is_err() {
+                    let Some(text) = filter::text_for(&text, &filter) else { continue };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }
                 }
                 Ok(Signal::CloseBoard(id)) if Some(id) == board_id => {
-                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: "board revoked".into() }))).await;
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: "board revoked or changed".into() }))).await;
                     break;
                 }
                 Ok(Signal::CloseBoard(_)) => {}
@@ -113,7 +124,7 @@ async fn serve(hub: Arc<Hub>, deps: Deps, p: Principal, mut socket: WebSocket) {
                     let action = serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("action").and_then(Value::as_str).map(str::to_string));
                     match action.as_deref() {
                         Some("hello") | Some("snapshot") => {
-                            if let Some(text) = snapshot_text(&deps, &p).await {
+                            if let Some(text) = snapshot_text(&deps, &p, &filter).await {
                                 if socket.send(Message::Text(text.into())).await.is_err() {
                                     break;
                                 }

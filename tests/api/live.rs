@@ -218,7 +218,108 @@ async fn revoking_a_board_closes_that_clinics_socket_only(store: Store) {
     assert_eq!(ws_b.snapshot().await["clinic"]["slug"], "klinik-b");
 }
 
+/// The sections a snapshot carries, in order.
+fn sections(s: &Value) -> Vec<String> {
+    s["data"].as_object().expect("a snapshot's data").keys().cloned().collect()
+}
+
+/// A board limited to chosen polies is sent those sections only: the first snapshot, every
+/// push and the answer to hello. A change of its sections reconnects it with the new ones.
+async fn a_board_limited_to_polies_receives_only_them(store: Store) {
+    let desk = crate::reservations::Desk::open(store, None).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    for name in ["Poli Gigi", "Poli Mata"] {
+        assert_eq!(app.post("/api/poly", t, json!({"name": name})).await.status, 200);
+    }
+    // Bad sections: 422, nothing created.
+    for (body, field) in [
+        (json!({"poly_ids": [99]}), "poly_ids.0"),
+        (json!({"poly_ids": [1, "abc"]}), "poly_ids.1"),
+        (json!({"poly_ids": 1}), "poly_ids"),
+        (json!({"rooms": [""]}), "rooms.0"),
+        (json!({"services": ["x".repeat(101)]}), "services.0"),
+    ] {
+        let r = app.post("/api/boards", t, body.clone()).await;
+        assert_eq!(r.status, 422, "{body}: {r:?}");
+        assert!(r.body["errors"][field].is_array(), "{body}: {r:?}");
+    }
+    assert_eq!(app.get("/api/boards", t).await.body["data"], json!([]), "nothing was created");
+
+    let r = app.post("/api/boards", t, json!({"name": "TV Umum & Mata", "poly_ids": ["3", 1, 3]})).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let (umum_mata, id) = (r.body["data"].clone(), r.body["data"]["id"].as_i64().unwrap());
+    assert_eq!((&umum_mata["poly_ids"], &umum_mata["rooms"], &umum_mata["services"]), (&json!([3, 1]), &json!([]), &json!([])));
+    let gigi = app.post("/api/boards", t, json!({"name": "TV Gigi", "poly_ids": [2]})).await.body["data"].clone();
+    let all = new_board(app, t, "TV Lobi").await;
+    let list = app.get("/api/boards", t).await;
+    assert_eq!(list.body["data"][0]["poly_ids"], json!([3, 1]), "{list:?}");
+    assert_eq!(list.body["data"][2]["poly_ids"], json!([]), "{list:?}");
+
+    let mut ws_um = connect(umum_mata["ws_url"].as_str().unwrap()).await.unwrap();
+    let mut ws_gigi = connect(gigi["ws_url"].as_str().unwrap()).await.unwrap();
+    let mut ws_all = connect(all["ws_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(sections(&ws_um.snapshot().await), ["umum", "mata"], "in the clinic's order");
+    assert_eq!(sections(&ws_gigi.snapshot().await), ["gigi"]);
+    assert_eq!(sections(&ws_all.snapshot().await), ["umum", "gigi", "mata"]);
+
+    // A call at Poli Umum: pushed to every board, each with its own sections.
+    let r1 = desk.reserve(1).await;
+    assert_eq!(app.patch(&format!("/api/queue/{r1}/anamnesa"), t, json!(null)).await.status, 200);
+    let pushed = ws_um.snapshot().await;
+    assert_eq!(sections(&pushed), ["umum", "mata"]);
+    assert_eq!(pushed["data"]["umum"]["last_call"]["queue_number"], 1);
+    let to_gigi = ws_gigi.snapshot().await;
+    assert_eq!(sections(&to_gigi), ["gigi"], "Poli Umum's call never reaches the Gigi board: {to_gigi}");
+    assert!(!to_gigi.to_string().contains("Poli Umum"));
+    assert_eq!(sections(&ws_all.snapshot().await), ["umum", "gigi", "mata"]);
+    ws_gigi.send(json!({"action": "hello"})).await;
+    assert_eq!(sections(&ws_gigi.snapshot().await), ["gigi"], "hello is answered with the board's sections too");
+
+    // A staff token watching sees the whole clinic.
+    let mut staff = connect(&ws_url(app, t)).await.unwrap();
+    assert_eq!(sections(&staff.snapshot().await), ["umum", "gigi", "mata"]);
+
+    // Changing the sections: bad bodies change nothing; a good one closes the open socket.
+    let bad = app.patch(&format!("/api/boards/{id}"), t, json!({"poly_ids": [42]})).await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    assert!(bad.body["errors"]["poly_ids.0"].is_array(), "{bad:?}");
+    assert_eq!(app.get("/api/boards", t).await.body["data"][0]["poly_ids"], json!([3, 1]), "unchanged");
+    let head = crate::users::staff_token(app, t, "kepala", json!([2])).await;
+    assert_error(&app.patch(&format!("/api/boards/{id}"), &head, json!({"poly_ids": [2]})).await, 403, "This action is unauthorized.");
+    let key = app.post("/api/auth/permanent-token", t, json!({"name": "n8n"})).await.body["data"]["id"].as_i64().unwrap();
+    assert_error(&app.patch(&format!("/api/boards/{key}"), t, json!({"poly_ids": [2]})).await, 404, "Board not found");
+    assert_error(&app.patch("/api/boards/999", t, json!({"name": "x"})).await, 404, "Board not found");
+
+    let changed = app.patch(&format!("/api/boards/{id}"), t, json!({"poly_ids": [2], "rooms": ["Ruang 2"]})).await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(changed.body["message"], "Board updated successfully");
+    assert_eq!((&changed.body["data"]["name"], &changed.body["data"]["poly_ids"]), (&json!("TV Umum & Mata"), &json!([2])));
+    assert_eq!(changed.body["data"]["rooms"], json!(["Ruang 2"]));
+    match ws_um.next(Duration::from_secs(2)).await {
+        Err(_) => {}
+        other => panic!("the changed board's socket stays open with its old sections: {other:?}"),
+    }
+    let mut again = connect(umum_mata["ws_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(sections(&again.snapshot().await), ["gigi"], "the same token, the new sections");
+    // A field left out stays; null lifts the limit.
+    let renamed = app.patch(&format!("/api/boards/{id}"), t, json!({"name": "TV Gigi 2"})).await;
+    assert_eq!((&renamed.body["data"]["name"], &renamed.body["data"]["poly_ids"]), (&json!("TV Gigi 2"), &json!([2])));
+    let whole = app.patch(&format!("/api/boards/{id}"), t, json!({"poly_ids": null, "rooms": []})).await;
+    assert_eq!((&whole.body["data"]["poly_ids"], &whole.body["data"]["rooms"]), (&json!([]), &json!([])));
+    let mut whole_ws = connect(umum_mata["ws_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(sections(&whole_ws.snapshot().await), ["umum", "gigi", "mata"]);
+    // Each change is in the activity trail; the refused ones left nothing.
+    let trail = app.get("/api/reports/user-activity?per_page=100", t).await;
+    let changes = trail.body["data"].as_array().unwrap().iter().filter(|r| r["activity"] == "Apikey updated").count();
+    assert_eq!(changes, 3, "three board changes: {trail:?}");
+    // A poly deleted after the board chose it: the board shows what is left.
+    assert_eq!(app.delete("/api/poly/2", t).await.status, 200);
+    let mut left = connect(gigi["ws_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(sections(&left.snapshot().await), Vec::<String>::new());
+}
+
 on_both_stores!(
+    a_board_limited_to_polies_receives_only_them,
     boards_are_created_listed_and_revoked,
     managing_boards_needs_the_permission,
     a_board_gets_the_snapshot_at_once_and_on_hello,

@@ -193,6 +193,18 @@ struct FakeGateway {
     posts: Arc<Mutex<Vec<(String, String)>>>,
 }
 
+impl FakeGateway {
+    /// Serves it on a free port; returns it and the adapter pointed at it.
+    async fn start(w: &World) -> (FakeGateway, ManagementApi) {
+        let fake = FakeGateway::default();
+        let router = axum::Router::new().route("/@connections/{id}", post(fake_post)).with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (fake, ManagementApi::with_client(management_client(&endpoint), w.deps.clone()))
+    }
+}
+
 async fn fake_post(State(f): State<FakeGateway>, Path(id): Path<String>, body: String) -> axum::response::Response {
     f.posts.lock().unwrap().push((id.clone(), body));
     if id.starts_with("gone") {
@@ -211,13 +223,8 @@ async fn gone_connections_are_removed_and_a_hung_one_does_not_hold_the_push(stor
     for (id, token) in [("live-1", &board_a), ("gone-1", &board_a), ("slow-1", &board_a), ("live-b", &board_b)] {
         assert_eq!(gateway::on_connect(&w.deps, &event("$connect", id, Some(token), None)).await.status_code, 200);
     }
-    let fake = FakeGateway::default();
-    let router = axum::Router::new().route("/@connections/{id}", post(fake_post)).with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (fake, api) = FakeGateway::start(&w).await;
 
-    let api = ManagementApi::with_client(management_client(&endpoint), w.deps.clone());
     let a = Tenant::parse("default").unwrap();
     let snapshot = board::snapshot(&w.deps, &a, board::today(&w.deps, &a).await.unwrap()).await.unwrap();
     let started = Instant::now();
@@ -254,12 +261,7 @@ async fn a_ticket_connection_hears_its_own_ticket_only(store: Store) {
     assert_eq!(gateway::on_connect(&w.deps, &ticket("tick-2", &codes[1])).await.status_code, 200);
     assert_eq!(gateway::on_connect(&w.deps, &ticket("tick-x", "default.AAAAAAAAAAAAAAAAAAAA")).await.status_code, 404);
     assert_eq!(gateway::on_connect(&w.deps, &event("$connect", "board-1", Some(&board_a), None)).await.status_code, 200);
-    let fake = FakeGateway::default();
-    let router = axum::Router::new().route("/@connections/{id}", post(fake_post)).with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let api = ManagementApi::with_client(management_client(&endpoint), w.deps.clone());
+    let (fake, api) = FakeGateway::start(&w).await;
 
     // A push: the board gets the snapshot, the ticket page its own view and nothing else.
     let a = Tenant::parse("default").unwrap();
@@ -278,7 +280,40 @@ async fn a_ticket_connection_hears_its_own_ticket_only(store: Store) {
     assert_eq!(gateway::on_default(&w.deps, &api, &hello("board-1", &codes[1])).await.status_code, 403, "a board's connection");
 }
 
+/// A board limited to one poly: `$connect` records its sections with the connection, each
+/// push and the answer to hello post it those sections only; the whole-clinic board gets all.
+async fn a_limited_board_is_posted_its_own_sections_only(store: Store) {
+    let w = World::start(store).await;
+    let (admin, board_all, _, _) = w.two_clinics().await;
+    for name in ["Poli Gigi", "Poli Mata"] {
+        w.call(Method::POST, "/api/poly", &admin, json!({"name": name})).await;
+    }
+    let limited = w.call(Method::POST, "/api/boards", &admin, json!({"name": "TV Mata", "poly_ids": [3]})).await;
+    let limited = limited["data"]["token"].as_str().unwrap().to_string();
+    for (id, token) in [("lim-1", &limited), ("all-1", &board_all)] {
+        assert_eq!(gateway::on_connect(&w.deps, &event("$connect", id, Some(token), None)).await.status_code, 200);
+    }
+    let (fake, api) = FakeGateway::start(&w).await;
+
+    let a = Tenant::parse("default").unwrap();
+    let snapshot = board::snapshot(&w.deps, &a, board::today(&w.deps, &a).await.unwrap()).await.unwrap();
+    api.push(&a, &snapshot).await;
+    let hello = event("$default", "lim-1", None, Some(json!({"action": "hello", "token": limited})));
+    assert_eq!(gateway::on_default(&w.deps, &api, &hello).await.status_code, 200);
+    let posts = fake.posts.lock().unwrap().clone();
+    let keys = |id: &str| -> Vec<Vec<String>> {
+        posts
+            .iter()
+            .filter(|(c, _)| c == id)
+            .map(|(_, body)| serde_json::from_str::<Value>(body).unwrap()["data"].as_object().unwrap().keys().cloned().collect())
+            .collect()
+    };
+    assert_eq!(keys("lim-1"), [["mata"], ["mata"]], "the push, then the hello");
+    assert_eq!(keys("all-1"), [["umum", "gigi", "mata"]]);
+}
+
 on_both_stores!(
+    a_limited_board_is_posted_its_own_sections_only,
     a_ticket_connection_hears_its_own_ticket_only,
     connect_admits_board_and_staff_tokens_under_their_clinic_only,
     pushes_and_hello_go_through_the_management_api_on_moto,

@@ -5,6 +5,7 @@
 const { execFileSync, spawn } = require("child_process");
 const fs = require("fs");
 const net = require("net");
+const os = require("os");
 const path = require("path");
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -85,6 +86,86 @@ class DevServer {
   }
 }
 
+/**
+ * A TCP proxy in front of the dev server, so a test can drop the page's connection while the
+ * server keeps running. `cut()` destroys every open connection and refuses new ones (the
+ * clinic's line drops: the page sees its socket close); `freeze()` keeps the connections open
+ * but carries nothing either way (the Wi-Fi is gone: no close ever arrives). `restore()` ends
+ * both; connections that were frozen are dead by then, as they would be.
+ */
+class Proxy {
+  constructor(targetPort) { Object.assign(this, { targetPort, sockets: new Set(), down: false, frozen: false, server: null, port: 0 }); }
+  get base() { return `http://127.0.0.1:${this.port}`; }
+  async start() {
+    this.server = net.createServer((client) => {
+      if (this.down) return client.destroy();
+      const upstream = net.connect(this.targetPort, "127.0.0.1");
+      for (const [from, to] of [[client, upstream], [upstream, client]]) {
+        this.sockets.add(from);
+        from.on("data", (d) => { if (!this.frozen) to.write(d); });
+        from.on("end", () => to.end());
+        from.on("close", () => this.sockets.delete(from));
+        from.on("error", () => { client.destroy(); upstream.destroy(); });
+      }
+    });
+    await new Promise((r) => this.server.listen(0, "127.0.0.1", r));
+    this.port = this.server.address().port;
+  }
+  cut() {
+    this.down = true;
+    for (const s of this.sockets) s.destroy();
+  }
+  freeze() { this.frozen = true; }
+  restore() {
+    if (this.frozen) for (const s of this.sockets) s.destroy();
+    this.frozen = false;
+    this.down = false;
+  }
+  async stop() {
+    this.cut();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+/**
+ * Replaces the page's speechSynthesis with a recorder that speaks like the real one (one
+ * utterance at a time, each taking `ms`) and logs every start, end and cancel, with the number
+ * the calls panel shows when each starts: `window.__speech.log`.
+ */
+async function recordSpeech(page, ms) {
+  await page.addInitScript((ms) => {
+    const log = [];
+    const queue = [];
+    let current = null;
+    const shown = () => { const e = document.getElementById("now-number"); return e ? e.textContent.trim() : null; };
+    function next() {
+      if (current || !queue.length) return;
+      current = queue.shift();
+      log.push({ ev: "start", text: current.text, shown: shown() });
+      setTimeout(() => {
+        const u = current;
+        current = null;
+        log.push({ ev: "end", text: u.text });
+        if (u.onend) u.onend({});
+        next();
+      }, ms);
+    }
+    window.__speech = { log };
+    Object.defineProperty(window, "speechSynthesis", {
+      configurable: true,
+      value: {
+        speak(u) { if (u.text) { queue.push(u); next(); } },
+        cancel() { log.push({ ev: "cancel" }); queue.length = 0; },
+        getVoices() { return []; },
+        pause() {}, resume() {},
+        get speaking() { return !!current; },
+        get pending() { return queue.length > 0; },
+        addEventListener() {}, removeEventListener() {},
+      },
+    });
+  }, ms);
+}
+
 async function api(server, token, method, p, body) {
   const r = await fetch(server.base + p, {
     method,
@@ -94,6 +175,32 @@ async function api(server, token, method, p, body) {
   const json = await r.json().catch(() => null);
   if (!r.ok) fail(`${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/**
+ * A clinic day: the polies named, a doctor and today's schedule on each, `patients`
+ * reservations at each. Returns `[{id, name, reservations: [id…]}]` in poly order.
+ */
+async function clinicDay(server, t, names, patients) {
+  const polies = [];
+  let n = 0;
+  for (const [i, name] of names.entries()) {
+    const poly = (await api(server, t, "POST", "/api/poly", { name })).data;
+    const user = `dokter${i + 1}`;
+    const doctor = await api(server, t, "POST", "/api/users", { name: `dr. ${name}`, username: user, email: `${user}@klinik.id`,
+      password: "dokter123", password_confirmation: "dokter123", roles: [3], poly_id: poly.id });
+    const schedule = await api(server, t, "POST", "/api/schedule", { doctor_id: doctor.data.id, date: today(),
+      start_time: "00:00", end_time: "23:59", quota: 30 });
+    const reservations = [];
+    for (let k = 0; k < patients; k++, n++) {
+      const r = await api(server, t, "POST", "/api/reservation", { patient_name: `Pasien ${n}`, no_bpjs: String(1000000000000 + n),
+        whatsapp_number: `0812${String(n).padStart(8, "0")}`, email: `p${n}@mail.com`, poly_id: poly.id, schedule_id: schedule.data.id,
+        bpjs: true, date: today() });
+      reservations.push(r.data.reservation.id);
+    }
+    polies.push({ id: poly.id, name, reservations });
+  }
+  return polies;
 }
 
 function today() {
@@ -109,4 +216,33 @@ async function waitText(page, selector, text, timeoutMs) {
   return Date.now() - started;
 }
 
-module.exports = { ROOT, SHOTS, FLAGS, fail, assert, sleep, playwright, chromiumPath, freePort, binary, DevServer, api, today, waitText };
+/**
+ * Runs one browser test: Chromium and a dev server of its own, signed in as the super admin;
+ * `fn({server, browser, token, log})`; everything stopped afterwards, the exit status says
+ * how it went.
+ */
+function run(name, fn) {
+  const log = (...a) => console.log(`${name}:`, ...a);
+  const password = `${name}-admin-password-123`;
+  (async () => {
+    const { chromium } = playwright(log);
+    const executablePath = chromiumPath(log);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `antrean-${name}-`));
+    const server = new DevServer(binary(log), await freePort(), dataDir, password);
+    let browser = null;
+    try {
+      await server.start();
+      const token = (await api(server, null, "POST", "/api/auth/login", { username: "superadmin", password })).token;
+      browser = await chromium.launch({ executablePath, args: FLAGS, headless: true });
+      await fn({ server, browser, token, log });
+    } finally {
+      if (browser) await browser.close();
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  })().then(() => process.exit(0), (e) => { console.error(`${name}: FAILED:`, (e && e.stack) || e); process.exit(1); });
+}
+
+module.exports = { ROOT, SHOTS, FLAGS, fail, assert, sleep, playwright, chromiumPath, freePort, binary, DevServer, Proxy, recordSpeech, api, clinicDay,
+  today, waitText, run };

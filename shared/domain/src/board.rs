@@ -28,6 +28,10 @@ use crate::record::{self, Stored};
 use crate::tenant::{id_key, Tenant};
 use crate::Deps;
 
+pub mod filter;
+
+use filter::BoardFilter;
+
 /// The event name of a snapshot message.
 pub const SNAPSHOT_EVENT: &str = "queue.snapshot";
 
@@ -315,14 +319,48 @@ pub fn is_board(key: &ApiKey) -> bool {
 pub const DEFAULT_NAME: &str = "Display board";
 const NOT_FOUND: &str = "Board not found";
 
-/// Creates a board; returns it and its token (shown once). Managing boards is the permission
-/// that matters: the creator need not hold `board.watch` themselves.
-pub async fn create(deps: &Deps, creator: &Principal, name: Option<String>) -> DomainResult<(Stored<ApiKey>, String)> {
+/// Creates a board showing `filter`'s sections; returns it and its token (shown once).
+/// Managing boards is the permission that matters: the creator need not hold `board.watch`
+/// themselves.
+pub async fn create(deps: &Deps, creator: &Principal, name: Option<String>, filter: BoardFilter) -> DomainResult<(Stored<ApiKey>, String)> {
     creator.require(Permission::BoardsManage)?;
     let mut minting = creator.clone();
     minting.permissions.insert(Permission::BoardWatch);
     let name = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| DEFAULT_NAME.into());
-    api_key::create(deps, &minting, Some(name), Some(vec![Permission::BoardWatch])).await
+    let requirements = || filter.requirements(&creator.tenant);
+    api_key::create_with(deps, &minting, Some(name), Some(vec![Permission::BoardWatch]), filter.clone(), requirements).await
+}
+
+/// Renames a board and / or changes what it shows (`poly_ids`, `rooms`, `services` of `body`;
+/// a field left out stays). Its open sockets keep the old filter until they reconnect.
+pub async fn update(
+    deps: &Deps,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: i64,
+    name: Option<String>,
+    body: &Value,
+) -> DomainResult<Stored<ApiKey>> {
+    let changed = record::update::<ApiKey>(deps, tenant, actor, id, |current| {
+        if !is_board(&current.data) {
+            return Err(DomainError::NotFound(NOT_FOUND.into()));
+        }
+        let mut errors = crate::error::FieldErrors::new();
+        let filter = BoardFilter::parse(&mut errors, body, &current.data.board_filter);
+        errors.into_result()?;
+        let requirements = filter.requirements(tenant);
+        let mut data = current.data.clone();
+        if let Some(name) = &name {
+            data.token_name = name.clone();
+        }
+        data.board_filter = filter;
+        Ok((data, requirements))
+    })
+    .await;
+    match changed {
+        Err(DomainError::NotFound(_)) => Err(DomainError::NotFound(NOT_FOUND.into())),
+        other => other,
+    }
 }
 
 /// The clinic's live boards, oldest first.

@@ -62,7 +62,7 @@ permissions! {
     AuditView => "audit.view": "read the user activity trail",
     ApiKeysManage => "api_keys.manage": "create, list and revoke API keys (n8n)",
     RemindersSend => "reminders.send": "fetch the reminders due and mark them sent (n8n)",
-    BoardsManage => "boards.manage": "create, list and revoke display boards",
+    BoardsManage => "boards.manage": "create, list, limit and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
     BpjsView => "bpjs.view": "see the BPJS antrean configuration (never its secrets), mapping and sync list",
     BpjsManage => "bpjs.manage": "configure BPJS antrean, map polies and doctors to BPJS codes, send due BPJS events now",

@@ -107,7 +107,11 @@ impl ManagementApi {
                 let text = text.clone();
                 async move {
                     let text = match &c.ticket {
-                        None => text,
+                        // A board limited to some sections gets those only.
+                        None => match antrean_domain::board::filter::text_for(&text, &c.filter) {
+                            Some(own) => own.into(),
+                            None => return (c.id, Delivery::Sent),
+                        },
                         Some(code) => match crate::ticket::current(&self.deps, code).await {
                             Ok((_, _, own)) => own.into(),
                             // The ticket is gone (it cannot be, but then it hears nothing).

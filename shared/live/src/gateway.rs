@@ -12,7 +12,7 @@
 //!   it cannot find the record: the record is removed by the first push that meets a 410 Gone,
 //!   or by its TTL (2 h 15 min, past API Gateway's 2-hour connection limit).
 use antrean_domain::auth::principal::{self, Principal};
-use antrean_domain::board;
+use antrean_domain::board::{self, filter};
 use antrean_domain::Deps;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::encodings::Body;
@@ -97,22 +97,22 @@ pub async fn on_default(deps: &Deps, api: &ManagementApi, event: &ApiGatewayWebs
     let Some(p) = watcher(deps, message.get("token").and_then(Value::as_str)).await else {
         return respond(401, "Unauthenticated.");
     };
-    // Only a connection that `$connect` admitted for this clinic.
-    match registry::get(deps, &p.tenant, connection_id).await {
-        Ok(Some(_)) => {}
+    // Only a connection that `$connect` admitted for this clinic; it shows its own sections.
+    let filter = match registry::get(deps, &p.tenant, connection_id).await {
+        Ok(Some(c)) => c.filter,
         Ok(None) => return respond(403, "Unknown connection."),
         Err(e) => {
             tracing::error!(error = %e, "cannot read a connection");
             return respond(500, "");
         }
-    }
+    };
     let snapshot = match board::today(deps, &p.tenant).await {
         Ok(today) => board::snapshot(deps, &p.tenant, today).await,
         Err(e) => Err(e),
     };
-    let text = match snapshot.map(|s| serde_json::to_string(&s)) {
-        Ok(Ok(t)) => t,
-        _ => return respond(500, ""),
+    let text = match snapshot {
+        Ok(s) => filter::message_for(&s, &filter),
+        Err(_) => return respond(500, ""),
     };
     match api.post(connection_id, text.into()).await {
         Delivery::Sent => respond(200, ""),

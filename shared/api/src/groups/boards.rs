@@ -1,8 +1,12 @@
 //! Display boards (`/api/boards`): create one (its token, WebSocket URL and page URL), list,
-//! revoke. A board token is an API key whose only permission is `board.watch`: it opens the
-//! live socket and nothing else. Served with the queue group.
-use antrean_domain::board;
+//! change what it shows, revoke. A board token is an API key whose only permission is
+//! `board.watch`: it opens the live socket and nothing else. A board can be limited to chosen
+//! polies, rooms and services (one TV per waiting area); the server sends it only those
+//! sections. Served with the queue group.
+use antrean_domain::auth::api_key::ApiKey;
+use antrean_domain::board::{self, filter::BoardFilter};
 use antrean_domain::permission::Permission;
+use antrean_domain::record::Stored;
 use antrean_domain::FieldErrors;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -20,7 +24,7 @@ use crate::AppState;
 const NOT_FOUND: &str = "Board not found";
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(update, revoke))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,6 +32,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct BoardBody {
     /// What to call it, e.g. "TV Ruang Tunggu" (at most 100 characters); default "Display board".
     pub name: Option<String>,
+    /// Show only these polies (live poly ids), e.g. `[1, 3]`; `[]` or `null`: no limit.
+    pub poly_ids: Option<Vec<i64>>,
+    /// Show the polies these rooms are in, with only these rooms' calls, e.g. `["Ruang 2"]`.
+    pub rooms: Option<Vec<String>>,
+    /// Show these service sections (by key or name), e.g. `["farmasi"]`.
+    pub services: Option<Vec<String>>,
+}
+
+/// What a board shows; all three empty: the whole clinic.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sections {
+    pub poly_ids: Vec<i64>,
+    pub rooms: Vec<String>,
+    pub services: Vec<String>,
+}
+
+impl From<BoardFilter> for Sections {
+    fn from(f: BoardFilter) -> Sections {
+        Sections { poly_ids: f.poly_ids, rooms: f.rooms, services: f.services }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,6 +64,8 @@ pub struct BoardCreated {
     pub ws_url: String,
     /// The board page for the waiting-room screen, with the token in it.
     pub page_url: String,
+    #[serde(flatten)]
+    pub sections: Sections,
     pub created_at: String,
 }
 
@@ -47,8 +73,22 @@ pub struct BoardCreated {
 pub struct BoardView {
     pub id: i64,
     pub name: String,
+    #[serde(flatten)]
+    pub sections: Sections,
     pub created_by: Option<i64>,
     pub created_at: String,
+    pub updated_at: String,
+}
+
+fn view(b: Stored<ApiKey>) -> BoardView {
+    BoardView {
+        id: b.id,
+        name: b.data.token_name,
+        sections: b.data.board_filter.into(),
+        created_by: b.data.created_by,
+        created_at: b.created_at,
+        updated_at: b.updated_at,
+    }
 }
 
 /// `(http base, ws base)` of the host the request came to (the dev server).
@@ -73,8 +113,9 @@ async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, J
     caller.require(Permission::BoardsManage)?;
     let mut errors = FieldErrors::new();
     let name = antrean_domain::validate::optional_string(&mut errors, &body, "name", 100);
+    let filter = BoardFilter::parse(&mut errors, &body, &BoardFilter::default());
     errors.into_result()?;
-    let (stored, token) = board::create(&s.deps, &caller, name).await?;
+    let (stored, token) = board::create(&s.deps, &caller, name, filter).await?;
     let t = antrean_live::encode_query(&token);
     let (http, ws) = request_bases(&headers);
     let ws_url = s.live.ws_url.clone().unwrap_or_else(|| format!("{ws}/ws"));
@@ -94,6 +135,7 @@ async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, J
             ws_url: with_query(&ws_url, &format!("token={t}")),
             page_url,
             token,
+            sections: stored.data.board_filter.into(),
             created_at: stored.created_at,
         },
     )))
@@ -104,13 +146,30 @@ async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, J
 async fn list(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<MessageData<Vec<BoardView>>>> {
     caller.require(Permission::BoardsManage)?;
     let boards = board::list(&s.deps, &caller.tenant).await?;
-    Ok(Json(envelope::message_data(
-        "Board list retrieved successfully",
-        boards
-            .into_iter()
-            .map(|b| BoardView { id: b.id, name: b.data.token_name, created_by: b.data.created_by, created_at: b.created_at })
-            .collect(),
-    )))
+    Ok(Json(envelope::message_data("Board list retrieved successfully", boards.into_iter().map(view).collect())))
+}
+
+#[utoipa::path(patch, path = "/api/boards/{id}", tag = "Boards", params(("id" = String, Path)), request_body(content = BoardBody),
+    security(("bearer" = [])),
+    responses((status = 200, body = MessageData<BoardView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<MessageData<BoardView>>> {
+    caller.require(Permission::BoardsManage)?;
+    let id = parse_id(&id, NOT_FOUND)?;
+    let mut errors = FieldErrors::new();
+    let name = antrean_domain::validate::optional_string(&mut errors, &body, "name", 100);
+    // The body's own mistakes are answered (422) before looking the board up.
+    BoardFilter::parse(&mut errors, &body, &BoardFilter::default());
+    errors.into_result()?;
+    let stored = board::update(&s.deps, &caller.tenant, &caller.actor, id, name, &body).await?;
+    // Its open sockets close now and reconnect with the new sections.
+    s.live.port.close_board(&caller.tenant, id).await;
+    Ok(Json(envelope::message_data("Board updated successfully", view(stored))))
 }
 
 #[utoipa::path(delete, path = "/api/boards/{id}", tag = "Boards", params(("id" = String, Path)), security(("bearer" = [])),

@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 
 use crate::audit::Actor;
 use crate::auth::principal::{Credential, Principal};
+use crate::board::filter::BoardFilter;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::permission::Permission;
 use crate::record::{self, Record, Stored};
@@ -20,6 +21,9 @@ pub struct ApiKey {
     pub permissions: Vec<Permission>,
     pub secret_sha256: String,
     pub created_by: Option<i64>,
+    /// A display board's sections (the whole clinic when empty).
+    #[serde(default, skip_serializing_if = "BoardFilter::is_everything")]
+    pub board_filter: BoardFilter,
 }
 
 impl Record for ApiKey {
@@ -61,6 +65,19 @@ pub async fn create(
     name: Option<String>,
     permissions: Option<Vec<Permission>>,
 ) -> DomainResult<(Stored<ApiKey>, String)> {
+    create_with(deps, creator, name, permissions, BoardFilter::default(), Vec::new).await
+}
+
+/// [`create`] with a board's filter, and requirements checked in the same write (the polies
+/// it names are live).
+pub async fn create_with(
+    deps: &Deps,
+    creator: &Principal,
+    name: Option<String>,
+    permissions: Option<Vec<Permission>>,
+    board_filter: BoardFilter,
+    requirements: impl Fn() -> Vec<record::Requirement>,
+) -> DomainResult<(Stored<ApiKey>, String)> {
     let permissions = permissions.unwrap_or_else(|| {
         crate::permission::N8N_DEFAULT.iter().copied().filter(|p| creator.can(*p)).collect()
     });
@@ -77,8 +94,9 @@ pub async fn create(
         permissions,
         secret_sha256: digest(&secret),
         created_by: creator.actor.user_id,
+        board_filter,
     };
-    let stored = record::create(deps, &creator.tenant, &creator.actor, key, |_| vec![]).await?;
+    let stored = record::create(deps, &creator.tenant, &creator.actor, key, |_| requirements()).await?;
     let token = format!("{}|{}|{}", creator.tenant.slug(), stored.id, secret);
     Ok((stored, token))
 }
