@@ -6,6 +6,7 @@ mod helpers;
 mod appointments;
 mod auth;
 mod checkup_schedules;
+mod clinic_flow;
 mod configuration;
 mod configuration_faq;
 mod dashboard;

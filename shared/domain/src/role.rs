@@ -46,7 +46,7 @@ pub fn defaults() -> Vec<Role> {
         Role { name: SUPER_ADMIN.into(), permissions: Permission::ALL.to_vec() },
         Role {
             name: "Kepala Klinik".into(),
-            permissions: with(&[UsersView, RolesView, ConfigView, DashboardView, ReportsView, ReportsExport, AuditView]),
+            permissions: with(&[UsersView, RolesView, ConfigView, DashboardView, ReportsView, ReportsExport, AuditView, RoomsManage, QueueSettings, QueueCloseDay]),
         },
         Role { name: DOCTOR.into(), permissions: with(&[QueueDoctor, CheckupsManage]) },
         Role { name: "Perawat Anamnesa".into(), permissions: with(&[PatientsManage, QueueAnamnesa, QueueCancel]) },
@@ -62,6 +62,8 @@ pub fn defaults() -> Vec<Role> {
                 QueueCancel,
                 CheckupsManage,
                 ConfigView,
+                RoomsManage,
+                QueueCloseDay,
             ]),
         },
     ]

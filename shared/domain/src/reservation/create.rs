@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use super::*;
 use crate::audit::{self, Action, Actor};
+use crate::clinic_flow::priority::{self, PriorityForm};
+use crate::clinic_flow::settings::{self as queue_settings, QueueSettings};
 use crate::clock::stamp;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::patient::{self, Patient, PatientForm};
@@ -30,6 +32,8 @@ pub struct ReservationForm {
     pub schedule_id: Option<i64>,
     pub bpjs: bool,
     pub date: NaiveDate,
+    /// `priority_reasons` and `birth_date` (`clinic_flow::priority`).
+    pub priority: PriorityForm,
 }
 
 fn parse_bool(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<bool> {
@@ -54,6 +58,7 @@ impl ReservationForm {
         let schedule_id = if with_schedule { validate::optional_id(&mut errors, body, "schedule_id") } else { Some(None) };
         let bpjs = parse_bool(&mut errors, body, "bpjs");
         let date = validate::required_date(&mut errors, body, "date");
+        let priority = PriorityForm::parse(&mut errors, body, date);
         if let Some(d) = date {
             if d < today {
                 errors.add("date", PAST_DATE);
@@ -64,7 +69,7 @@ impl ReservationForm {
         }
         errors.into_result()?;
         match (patient, poly_id, schedule_id, bpjs, date) {
-            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date }),
+            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date, priority }),
             _ => Err(DomainError::Internal("a form without errors lacks a field".into())),
         }
     }
@@ -96,6 +101,8 @@ struct Seen {
     /// The named schedule (`None` inside: missing or deleted), or the day's slots.
     asked: Option<Option<Slot>>,
     day_slots: Vec<Slot>,
+    /// The clinic's priority criteria (the queue settings).
+    queue_settings: QueueSettings,
 }
 
 fn last_of(item: Option<Item>) -> i64 {
@@ -121,6 +128,7 @@ impl Seen {
         if let Some(id) = form.schedule_id {
             keys.extend(schedule::slot_keys(tenant, id));
         }
+        keys.push(queue_settings::key(tenant));
         let context = crate::nested::Context::ask(tenant, &mut keys);
         let day_ids = async {
             match form.schedule_id {
@@ -138,6 +146,7 @@ impl Seen {
             Some(_) => Some(schedule::slot_from(items.next().flatten(), items.next().flatten())?),
             None => None,
         };
+        let queue_settings = queue_settings::from_item(items.next().flatten().as_ref());
         context.take(tenant, items)?;
         // The second read: the patient the numbers name (one id, or a refusal follows) and the day's schedules.
         let patient_id = match (by_wa, by_bpjs) {
@@ -153,7 +162,7 @@ impl Seen {
             None => None,
         };
         let day_slots = schedule::slots_from(form.poly_id, items)?;
-        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, by_wa, by_bpjs, patient, asked, day_slots })
+        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, by_wa, by_bpjs, patient, asked, day_slots, queue_settings })
     }
 
     /// The patient a form names: found by WhatsApp or BPJS number, or `None` (a new patient).
@@ -266,6 +275,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
             }
         };
         let ticket = crate::ticket::TicketCode::generate(tenant);
+        let reasons = form.priority.reasons_on(form.date);
         let reservation = Stored {
             id,
             data: Reservation {
@@ -288,6 +298,10 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
                 waiting_doctor_at: None,
                 with_doctor_at: None,
                 finished_at: None,
+                priority: priority::is_priority(&reasons, &seen.queue_settings),
+                priority_reasons: reasons.clone(),
+                birth_date: form.priority.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                ..Default::default()
             },
             created_at: ts.clone(),
             updated_at: ts.clone(),

@@ -1,0 +1,8 @@
+//! The queue clinics actually run, built into the same engine (the same atomic writes, state
+//! machine, boards, rollups and webhook): rooms with a doctor each ([`rooms`]), priority
+//! patients and the clinic's policy for them ([`priority`], [`settings`]), and closing the day
+//! ([`end_of_day`]).
+pub mod end_of_day;
+pub mod priority;
+pub mod rooms;
+pub mod settings;
