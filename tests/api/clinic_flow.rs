@@ -373,6 +373,110 @@ async fn the_ticket_estimate_learns_from_finished_consultations(store: Store) {
     assert!(lead <= 2 || lead >= 1438, "4 ahead × a median of seconds ≈ now, not 40 minutes on: {after}");
 }
 
+/// After the doctor: the pharmacy's three stages (BPJS tasks 5, 6, 7), then the cashier, on
+/// the same ticket; each service has its own board section; the ticket says where they are.
+async fn patients_sent_on_to_the_pharmacy_and_cashier_keep_their_ticket(store: Store) {
+    let desk = Desk::open(store, None).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    let service = |name: &str, kind: &str| {
+        let body = json!({"name": name, "kind": kind});
+        async move {
+            let r = app.post("/api/queue/services", t, body).await;
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body["data"]["id"].as_i64().unwrap()
+        }
+    };
+    let apotek = service("Apotek", "pharmacy").await;
+    let kasir = service("Kasir", "cashier").await;
+    assert_eq!(app.post("/api/queue/services", t, json!({"name": "Spa", "kind": "spa"})).await.status, 422);
+    let nurse = staff_token(app, t, "perawat", json!([4])).await;
+    assert_eq!(app.post("/api/queue/services", &nurse, json!({"name": "Lab"})).await.status, 403);
+
+    let r = desk.register(1).await;
+    let (id, code) = (r.body["data"]["reservation"]["id"].as_i64().unwrap(), r.body["data"]["ticket"]["code"].as_str().unwrap().to_string());
+    for mv in ["anamnesa", "waitingdoctor", "withdoctor"] {
+        assert_eq!(app.patch(&format!("/api/queue/{id}/{mv}"), t, json!(null)).await.status, 200);
+    }
+    let transfer = |service: i64| async move { app.patch(&format!("/api/queue/{id}/transfer"), t, json!({"service_id": service})).await };
+    assert_eq!(transfer(apotek).await.status, 409, "the doctor has not finished yet");
+    assert_eq!(app.patch(&format!("/api/queue/{id}/done"), t, json!(null)).await.status, 200);
+    assert_error(&transfer(999).await, 422, "The selected service id is invalid.");
+    let sent = transfer(apotek).await;
+    assert_eq!(sent.status, 200, "{sent:?}");
+    assert_eq!(
+        (sent.body["data"]["service"]["status"].as_str(), sent.body["data"]["service"]["label"].as_str()),
+        (Some("waiting_medicine"), Some("Menunggu obat"))
+    );
+    assert_eq!(sent.body["data"]["service"]["history"][0]["bpjs_task"], 5);
+    let ticket = || async { app.call(reqwest::Method::GET, &format!("/api/tickets/{code}"), None, None).await.body["data"].clone() };
+    let v = ticket().await;
+    assert_eq!(
+        (v["status_label"].as_str(), v["service"]["kind"].as_str(), v["queue_number"].as_i64()),
+        (Some("Menunggu obat"), Some("pharmacy"), Some(1)),
+        "{v}"
+    );
+    let s = board(&desk).await;
+    assert_eq!(
+        (s["data"]["service_apotek"]["kind"].as_str(), s["data"]["service_apotek"]["waiting"].as_i64(), s["data"]["service_apotek"]["called"].clone()),
+        (Some("service"), Some(1), json!([])),
+        "{s}"
+    );
+    assert!(s["data"]["umum"]["kind"] == "poly" && s["data"]["service_kasir"]["waiting"] == 0, "{s}");
+
+    let step = |name: &'static str| async move { app.patch(&format!("/api/queue/{id}/service/{name}"), t, json!(null)).await };
+    assert_eq!(step("ready").await.status, 409, "prepared before ready");
+    assert_eq!(app.patch(&format!("/api/queue/{id}/service/preparing"), &nurse, json!(null)).await.status, 403);
+    assert_eq!(step("preparing").await.status, 200);
+    assert_eq!(ticket().await["status_label"], "Obat sedang disiapkan");
+    assert_eq!(transfer(kasir).await.status, 409, "still at the pharmacy");
+    let ready = step("ready").await;
+    assert_eq!(
+        (ready.body["data"]["service"]["status"].as_str(), ready.body["data"]["service"]["number_of_calls"].as_i64()),
+        (Some("ready"), Some(1)),
+        "{ready:?}"
+    );
+    let s = board(&desk).await;
+    let apotek_board = &s["data"]["service_apotek"];
+    assert_eq!(apotek_board["called"], json!([{"queue_number": 1, "poly_id": desk.poly, "status": "ready", "priority": false}]), "{s}");
+    assert_eq!((apotek_board["last_call"]["status"].as_str(), apotek_board["waiting"].as_i64()), (Some("ready"), Some(0)));
+    for _ in 0..2 {
+        assert_eq!(step("ready").await.status, 200, "a recall");
+    }
+    assert_error(&step("ready").await, 422, "Maximum number of calls reached (3 times)");
+    let collected = step("collected").await;
+    assert_eq!(collected.status, 200, "{collected:?}");
+    let history = collected.body["data"]["service"]["history"].as_array().unwrap();
+    let steps: Vec<(&str, Value)> = history.iter().map(|h| (h["status"].as_str().unwrap(), h["bpjs_task"].clone())).collect();
+    assert_eq!(steps, [("waiting_medicine", json!(5)), ("preparing", json!(6)), ("ready", json!(7)), ("collected", Value::Null)]);
+
+    // Then the cashier: its own stages, the pharmacy's history kept.
+    assert_eq!(transfer(kasir).await.body["data"]["service"]["status"], "waiting");
+    assert_eq!(step("preparing").await.status, 409, "the cashier prepares no medicine");
+    assert_eq!(step("call").await.body["data"]["service"]["status"], "called");
+    assert_eq!(board(&desk).await["data"]["service_kasir"]["last_call"]["queue_number"], 1);
+    let done = step("done").await;
+    assert_eq!(done.body["data"]["services"].as_array().map(Vec::len), Some(2), "{done:?}");
+    assert_eq!((ticket().await["service"]["status"].as_str(), status_of(&desk, id).await.as_str()), (Some("done"), "DONE"));
+}
+
+/// Every route of this issue is in the OpenAPI document.
+#[test]
+fn the_new_routes_are_documented() {
+    let doc = serde_json::to_value(antrean_api::openapi::document()).unwrap();
+    for path in [
+        "/api/queue/rooms",
+        "/api/queue/rooms/{id}",
+        "/api/queue/settings",
+        "/api/queue/close-day",
+        "/api/queue/services",
+        "/api/queue/services/{id}",
+        "/api/queue/{id}/transfer",
+        "/api/queue/{id}/service/{step}",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+}
+
 on_both_stores!(
     rooms_are_kept_and_call_next_names_the_room,
     two_rooms_pressing_at_once_never_take_the_same_patient,
@@ -380,4 +484,5 @@ on_both_stores!(
     closing_the_day_makes_waiting_numbers_no_shows_and_leaves_the_rest,
     the_day_closes_by_itself_at_the_clinics_time,
     the_ticket_estimate_learns_from_finished_consultations,
+    patients_sent_on_to_the_pharmacy_and_cashier_keep_their_ticket,
 );

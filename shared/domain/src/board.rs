@@ -126,9 +126,45 @@ fn poly_kind() -> String {
     "poly".into()
 }
 
-/// The seed's payload: polies keyed by [`poly_key`], in poly id order.
+/// A service after the doctor on the board (pharmacy, laboratory, cashier): the numbers called
+/// (at the pharmacy: ready to collect) and how many wait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceBoard {
+    /// `"service"`.
+    pub kind: String,
+    pub service_id: i64,
+    pub service_name: String,
+    /// `pharmacy`, `laboratory`, `cashier`, `other`.
+    pub service_kind: crate::clinic_flow::services::ServiceKind,
+    pub called: Vec<crate::clinic_flow::services::ServiceNumber>,
+    pub waiting: i64,
+    pub last_call: Option<ServiceCall>,
+}
+
+/// A service's latest call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCall {
+    pub queue_number: i64,
+    pub poly_id: i64,
+    /// `called`, or at the pharmacy `ready`.
+    pub status: String,
+    pub number_of_calls: i64,
+    pub priority: bool,
+    pub at: String,
+}
+
+/// One section of the board: a poly (the seed's) or a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Section {
+    Poly(PolyBoard),
+    Service(ServiceBoard),
+}
+
+/// The seed's payload: polies keyed by [`poly_key`], in poly id order, then the services
+/// (`service_<key>`), in id order.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Polies(pub Vec<(String, PolyBoard)>);
+pub struct Polies(pub Vec<(String, Section)>);
 
 impl Serialize for Polies {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -153,7 +189,10 @@ impl<'de> Deserialize<'de> for Polies {
 
 impl Polies {
     pub fn get(&self, key: &str) -> Option<&PolyBoard> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+            Section::Poly(p) => Some(p),
+            Section::Service(_) => None,
+        })
     }
 }
 
@@ -245,7 +284,7 @@ impl QueueNumbers for FromQueue {
 }
 
 /// The last calls of one clinic day: `T#<clinic>#BOARD#<yyyy-mm-dd>` / `<poly id>`.
-fn calls_partition(tenant: &Tenant, date: NaiveDate) -> String {
+pub(crate) fn calls_partition(tenant: &Tenant, date: NaiveDate) -> String {
     tenant.partition(&format!("BOARD#{}", date.format("%Y-%m-%d")))
 }
 
@@ -321,10 +360,30 @@ pub async fn closed(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResu
     Ok(deps.table.get(&Key::new(calls_partition(tenant, date), CLOSED)).await?)
 }
 
-/// The day's last calls by poly, and whether the day is closed (its mark is in the same partition).
-async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<(Vec<(i64, LastCall)>, bool)> {
+/// The day's last calls by poly and by service, and whether the day is closed (its mark is in
+/// the same partition).
+async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<(Vec<(i64, LastCall)>, Vec<(i64, ServiceCall)>, bool)> {
     let items = antrean_store::query_all(deps.table.as_ref(), Query::partition(calls_partition(tenant, date)).sort(SortKey::Any)).await?;
     let closed = items.iter().any(|i| i.get("sk").and_then(Value::as_str) == Some(CLOSED));
+    let mut services = Vec::new();
+    for item in &items {
+        let Some(id) = item.get("sk").and_then(Value::as_str).and_then(|s| s.strip_prefix(crate::clinic_flow::services::CALL_PREFIX)).and_then(|s| s.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let n = |k: &str| item.get(k).and_then(Value::as_i64).unwrap_or_default();
+        services.push((
+            id,
+            ServiceCall {
+                queue_number: n("queue_number"),
+                poly_id: n("poly_id"),
+                status: item.get("status").and_then(Value::as_str).unwrap_or_default().to_string(),
+                number_of_calls: n("number_of_calls"),
+                priority: item.get("priority").and_then(Value::as_bool).unwrap_or(false),
+                at: item.get("at").and_then(Value::as_str).unwrap_or_default().to_string(),
+            },
+        ));
+    }
     let mut out = Vec::new();
     for item in items {
         let Some(id) = item.get("sk").and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) else { continue };
@@ -338,7 +397,13 @@ async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResu
         };
         out.push((id, call));
     }
-    Ok((out, closed))
+    Ok((out, services, closed))
+}
+
+/// The services' day queue (`clinic_flow::services`): one Query.
+async fn service_day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<antrean_store::Item>> {
+    let partition = crate::clinic_flow::services::day_partition(tenant, &date.format("%Y-%m-%d").to_string());
+    Ok(antrean_store::query_all(deps.table.as_ref(), Query::partition(partition).sort(SortKey::Any)).await?)
 }
 
 /// The clinic's day as its boards see it: today in the clinic's time zone (its
@@ -359,11 +424,13 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
     let at = stamp(deps.clock.now());
     // The clinic's name and zone (the board's clock) with the polies, their numbers and last
     // calls: four reads at most, side by side.
-    let (settings, mut polies, numbers, (calls, closed)) = futures::try_join!(
+    let (settings, mut polies, numbers, (calls, service_calls, closed), services, service_day) = futures::try_join!(
         crate::configuration::settings::settings(deps, tenant),
         record::list::<Poly>(deps, tenant, false),
         source.day(deps, tenant, date),
-        last_calls(deps, tenant, date)
+        last_calls(deps, tenant, date),
+        record::list::<crate::clinic_flow::services::Service>(deps, tenant, false),
+        service_day(deps, tenant, date)
     )?;
     let name = settings.name.unwrap_or_else(|| tenant.slug().to_string());
     let timezone = settings.zone.name().to_string();
@@ -376,7 +443,7 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
         let last_call = if closed { None } else { calls.iter().find(|(id, _)| *id == poly.id).map(|(_, c)| c.clone()) };
         data.push((
             key,
-            PolyBoard {
+            Section::Poly(PolyBoard {
                 kind: poly_kind(),
                 poly_id: poly.id,
                 poly_name: poly.data.name,
@@ -386,7 +453,26 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
                 queue_number_with_doctor_priority: n.with_doctor_priority,
                 rooms: n.rooms,
                 last_call,
-            },
+            }),
+        ));
+    }
+    let mut services = services;
+    services.sort_by_key(|s| s.id);
+    let keys = poly_keys(&services.iter().map(|s| (s.id, s.data.name.clone())).collect::<Vec<_>>());
+    for (service, key) in services.into_iter().zip(keys) {
+        let (called, waiting) = if closed { (vec![], 0) } else { crate::clinic_flow::services::numbers_of(&service_day, service.id) };
+        let last_call = if closed { None } else { service_calls.iter().find(|(id, _)| *id == service.id).map(|(_, c)| c.clone()) };
+        data.push((
+            format!("service_{key}"),
+            Section::Service(ServiceBoard {
+                kind: "service".into(),
+                service_id: service.id,
+                service_name: service.data.name,
+                service_kind: service.data.kind,
+                called,
+                waiting,
+                last_call,
+            }),
         ));
     }
     Ok(Snapshot {
@@ -533,7 +619,7 @@ mod tests {
             queue_number_with_doctor: Some(15),
             last_call: None,
         };
-        let polies = Polies(vec![("umum".into(), pb(1, "Poli Umum")), ("gigi".into(), pb(2, "Poli Gigi"))]);
+        let polies = Polies(vec![("umum".into(), Section::Poly(pb(1, "Poli Umum"))), ("gigi".into(), Section::Poly(pb(2, "Poli Gigi")))]);
         let v = serde_json::to_value(&polies).unwrap();
         assert_eq!(v["umum"]["queue_number_anamnesa"], 12);
         assert_eq!(v["gigi"]["queue_number_with_doctor"], 15);

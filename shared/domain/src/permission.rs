@@ -63,7 +63,8 @@ permissions! {
     RemindersSend => "reminders.send": "fetch the reminders due and mark them sent (n8n)",
     BoardsManage => "boards.manage": "create, list and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
-    RoomsManage => "rooms.manage": "create, edit and remove a poly's rooms and their doctors",
+    RoomsManage => "rooms.manage": "create, edit and remove a poly's rooms and their doctors, and the services (pharmacy, laboratory, cashier)",
+    QueueService => "queue.service": "serve patients sent on to a service: call them, prepare and hand out medicine",
     QueueSettings => "queue.settings": "set the priority criteria and policy and the day's close time",
     QueueCloseDay => "queue.close_day": "close a queue day by hand (waiting numbers become no-shows)",
 }

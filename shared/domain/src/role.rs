@@ -50,7 +50,7 @@ pub fn defaults() -> Vec<Role> {
         },
         Role { name: DOCTOR.into(), permissions: with(&[QueueDoctor, CheckupsManage]) },
         Role { name: "Perawat Anamnesa".into(), permissions: with(&[PatientsManage, QueueAnamnesa, QueueCancel]) },
-        Role { name: "Perawat Asisten".into(), permissions: with(&[QueueDoctor]) },
+        Role { name: "Perawat Asisten".into(), permissions: with(&[QueueDoctor, QueueService]) },
         Role {
             name: "Administrasi".into(),
             permissions: with(&[
@@ -64,6 +64,7 @@ pub fn defaults() -> Vec<Role> {
                 ConfigView,
                 RoomsManage,
                 QueueCloseDay,
+                QueueService,
             ]),
         },
     ]

@@ -112,6 +112,9 @@ pub struct Reservation {
     pub room: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doctor_id: Option<i64>,
+    /// Where the patient was sent on to after the doctor, in order; the last is where they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<crate::clinic_flow::services::ServiceStage>,
 }
 
 impl Record for Reservation {

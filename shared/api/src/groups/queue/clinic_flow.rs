@@ -3,6 +3,7 @@
 //! hand. Call-next per room and priority ordering are in `workflow` (the same engine).
 use antrean_domain::clinic_flow::end_of_day::{self, DayClosed};
 use antrean_domain::clinic_flow::rooms::{self, Room, NOT_FOUND};
+use antrean_domain::clinic_flow::services::{self, Service, StageMove};
 use antrean_domain::clinic_flow::settings::{self as queue_settings, Policy, QueueSettings};
 use antrean_domain::permission::Permission;
 use antrean_domain::queue;
@@ -28,6 +29,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update_room, delete_room))
         .routes(routes!(show_settings, update_settings))
         .routes(routes!(close_day))
+        .routes(routes!(list_services, create_service))
+        .routes(routes!(delete_service))
+        .routes(routes!(transfer))
+        .routes(routes!(service_step))
 }
 
 /// A room as the API shows it.
@@ -179,4 +184,105 @@ async fn close_day(State(s): State<AppState>, caller: Caller, JsonBody(body): Js
     s.live.changed(&s.deps, &caller.tenant, date).await;
     let message = if closed.already_closed { "The day was already closed" } else { "Day closed successfully" };
     Ok(Json(envelope::message_data(message, serde_json::to_value(&closed).unwrap_or(Value::Null))))
+}
+
+/// A service as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceView {
+    pub id: i64,
+    pub name: String,
+    /// `pharmacy`, `laboratory`, `cashier` or `other`.
+    pub kind: services::ServiceKind,
+    pub created_at: String,
+}
+
+impl From<Stored<Service>> for ServiceView {
+    fn from(s: Stored<Service>) -> Self {
+        ServiceView { id: s.id, name: s.data.name, kind: s.data.kind, created_at: s.created_at }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ServiceBody {
+    /// Unique within the clinic: "Apotek".
+    pub name: String,
+    pub kind: Option<services::ServiceKind>,
+}
+
+#[utoipa::path(get, path = "/api/queue/services", tag = "Services", security(("bearer" = [])),
+    responses((status = 200, body = Data<Vec<ServiceView>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_services(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Data<Vec<ServiceView>>>> {
+    caller.require(Permission::QueueView)?;
+    let mut list = record::list::<Service>(&s.deps, &caller.tenant, false).await?;
+    list.sort_by_key(|s| s.id);
+    Ok(Json(envelope::data(list.into_iter().map(ServiceView::from).collect())))
+}
+
+#[utoipa::path(post, path = "/api/queue/services", tag = "Services", request_body = ServiceBody, security(("bearer" = [])),
+    responses((status = 200, body = MessageData<ServiceView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_service(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<ServiceView>>> {
+    caller.require(Permission::RoomsManage)?;
+    let service = Service::parse(&body)?;
+    let stored = record::create(&s.deps, &caller.tenant, &caller.actor, service, |_| vec![]).await?;
+    Ok(Json(envelope::message_data("Service created successfully", stored.into())))
+}
+
+#[utoipa::path(delete, path = "/api/queue/services/{id}", tag = "Services", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_service(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Message>> {
+    caller.require(Permission::RoomsManage)?;
+    let id = parse_id(&id, services::NOT_FOUND)?;
+    record::trash::<Service>(&s.deps, &caller.tenant, &caller.actor, id, vec![]).await?;
+    Ok(Json(envelope::message("Service deleted successfully")))
+}
+
+/// Where the patient is now, for the answers of transfer and the service steps.
+fn stage_view(r: &Stored<antrean_domain::reservation::Reservation>) -> Value {
+    let stage = r.data.services.last();
+    serde_json::json!({
+        "id": r.id,
+        "queue_number": r.data.queue_number,
+        "poly_id": r.data.poly_id,
+        "status": r.data.status_code,
+        "service": stage.map(|s| serde_json::json!({
+            "service_id": s.service_id, "service_name": s.service_name, "kind": s.kind, "status": s.status,
+            "label": services::label(&s.status), "number_of_calls": s.number_of_calls, "history": s.history,
+        })),
+        "services": r.data.services,
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TransferBody {
+    pub service_id: i64,
+}
+
+#[utoipa::path(patch, path = "/api/queue/{id}/transfer", tag = "Services", params(("id" = String, Path, description = "The reservation id")),
+    request_body = TransferBody, security(("bearer" = [])),
+    responses((status = 200, body = MessageData<Object>, description = "Sent on: a new stage at the service, the same ticket and number"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The doctor has not finished, or the patient is still at another service"), (status = 422, body = ErrorBody)))]
+async fn transfer(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
+    caller.require(Permission::QueueDoctor)?;
+    let id = parse_id(&id, "Reservation not found")?;
+    let after = services::transfer(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
+    s.live.changed(&s.deps, &caller.tenant, after.data.visit_date()).await;
+    Ok(Json(envelope::message_data("Patient sent on successfully", stage_view(&after))))
+}
+
+#[utoipa::path(patch, path = "/api/queue/{id}/service/{step}", tag = "Services",
+    params(("id" = String, Path, description = "The reservation id"), ("step" = String, Path, description = "`call` (again: a recall), `done`; at the pharmacy `preparing`, `ready` (the call), `collected`")),
+    security(("bearer" = [])),
+    responses((status = 200, body = MessageData<Object>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not possible from the current stage"), (status = 422, body = ErrorBody, description = "Maximum number of calls reached (3 times)")))]
+async fn service_step(State(s): State<AppState>, caller: Caller, Path((id, step)): Path<(String, String)>) -> ApiResult<Json<MessageData<Value>>> {
+    caller.require(Permission::QueueService)?;
+    let id = parse_id(&id, "Reservation not found")?;
+    let Some(mv) = StageMove::parse(&step) else { return Err(antrean_domain::DomainError::NotFound("Unknown service step".into()).into()) };
+    let after = services::move_stage(&s.deps, &caller.tenant, &caller.actor, id, mv).await?;
+    s.live.changed(&s.deps, &caller.tenant, after.data.visit_date()).await;
+    Ok(Json(envelope::message_data("Service step processed successfully", stage_view(&after))))
 }
