@@ -103,6 +103,12 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 
 impl Server {
+    /// The dev server's process id (its memory is in `/proc/<pid>/status`); the soak bench's.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server and, on DynamoDB, deletes the bench's own table.
     pub async fn finish(self) {
         let dynamo = self.dynamo.clone();

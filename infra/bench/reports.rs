@@ -114,7 +114,7 @@ async fn main() {
 
     let files = tempfile_dir();
     let blobs = antrean_blobs::Blobs::open(&antrean_blobs::BlobChoice::Local { dir: files.clone() }).await.unwrap_or_else(|e| common::fail(&e));
-    let state = AppState { deps, config: Arc::new(ApiConfig::default()), live: antrean_live::Live::none(), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::standard().unwrap_or_else(|e| common::fail(&e))) };
+    let state = AppState { deps, config: Arc::new(ApiConfig::default()), live: antrean_live::Live::none(), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::development().unwrap_or_else(|e| common::fail(&e))) };
     let (router, _) = antrean_api::service::routes(Group::ALL).split_for_parts();
     let router = antrean_api::service::finish(router.merge(blobs.routes()), state);
     let mut bench = Bench { router, counter: counter.clone(), token: String::new() };

@@ -43,6 +43,8 @@ pub struct Config {
     pub base_domain: Option<String>,
     /// RATE_LOGIN_PER_MINUTE, RATE_PUBLIC_PER_MINUTE, RATE_API_KEY_PER_MINUTE.
     pub limits: antrean_api::rate_limit::Limits,
+    /// DYNAMODB_MAX_ATTEMPTS, DYNAMODB_ATTEMPT_TIMEOUT_MS: the DynamoDB client's retry budget.
+    pub dynamodb_retries: antrean_store::dynamodb::Retries,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -71,6 +73,7 @@ impl Config {
             cors_origins: antrean_api::cors::AllowedOrigins::from_env()?,
             base_domain: antrean_api::clinic_host::parse_base_domain(&env("BASE_DOMAIN").unwrap_or_default())?,
             limits: antrean_api::rate_limit::Limits::from_env()?,
+            dynamodb_retries: antrean_store::dynamodb::Retries::from_env()?,
         })
     }
 }
@@ -109,7 +112,7 @@ fn jwt_secret(config: &Config) -> Result<String, String> {
 }
 
 pub async fn open_store(choice: &StoreChoice) -> Result<Arc<dyn Table>, String> {
-    Ok(open_adapter(choice).await?.0)
+    Ok(open_adapter(choice, antrean_store::dynamodb::Retries::from_env()?).await?.0)
 }
 
 type Capacity = Option<Arc<antrean_store::dynamodb::CapacityUsed>>;
@@ -125,21 +128,21 @@ fn store_latency() -> Result<std::time::Duration, String> {
 
 /// The store wrapped in its request counters (and the latency of `STORE_LATENCY_MS`), plus on
 /// DynamoDB the adapter's consumed-capacity counters.
-async fn open_store_counted(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Arc<StoreCounters>, Capacity), String> {
-    let (table, capacity) = open_adapter(choice).await?;
+async fn open_store_counted(config: &Config) -> Result<(Arc<dyn Table>, Arc<StoreCounters>, Capacity), String> {
+    let (table, capacity) = open_adapter(&config.store, config.dynamodb_retries).await?;
     let counted = antrean_store::counted::CountedTable::new(table, store_latency()?);
     let counters = counted.counters();
     Ok((Arc::new(counted), counters, capacity))
 }
 
-async fn open_adapter(choice: &StoreChoice) -> Result<(Arc<dyn Table>, Capacity), String> {
+async fn open_adapter(choice: &StoreChoice, retries: antrean_store::dynamodb::Retries) -> Result<(Arc<dyn Table>, Capacity), String> {
     match choice {
         StoreChoice::Embedded { data_dir } => {
             let table = antrean_store::embedded::EmbeddedTable::open(data_dir).map_err(|e| e.to_string())?;
             Ok((Arc::new(table), None))
         }
         StoreChoice::DynamoDb { endpoint, table } => {
-            let t = antrean_store::dynamodb::DynamoTable::connect(endpoint.as_deref(), table).await;
+            let t = antrean_store::dynamodb::DynamoTable::connect_with(endpoint.as_deref(), table, retries).await;
             if t.create_table_if_missing(TEMPLATE_YAML).await.map_err(|e| e.to_string())? {
                 tracing::info!(table = %table, "created the DynamoDB table from template.yaml");
             }
@@ -206,7 +209,7 @@ pub struct Server {
 
 /// Builds the whole API on the chosen store and bootstraps it.
 pub async fn build(config: &Config) -> Result<Server, String> {
-    let (table, counters, capacity) = open_store_counted(&config.store).await?;
+    let (table, counters, capacity) = open_store_counted(config).await?;
     let tokens = TokenKeys::new(jwt_secret(config)?.as_bytes(), chrono::Duration::minutes(config.token_ttl_minutes))
         .map_err(|e| e.to_string())?;
     let deps = Deps { table, clock: Arc::new(SystemClock), tokens: Arc::new(tokens) };
@@ -218,14 +221,10 @@ pub async fn build(config: &Config) -> Result<Server, String> {
     };
     let blobs = antrean_blobs::Blobs::open(&antrean_blobs::BlobChoice::from_env(files_dir)).await?;
     let hub = Arc::new(antrean_live::hub::Hub::new());
-    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::standard()?) };
-    let (api, openapi) = antrean_api::service::routes(Group::ALL).split_for_parts();
-    let openapi = Arc::new(openapi);
-    let api = api
-        .merge(blobs.routes())
-        .merge(live::routes(hub))
-        .route("/health", get(|| async { Json(json!({"status": "success", "message": "OK"})) }))
-        .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { Json((*doc).clone()) } }));
+    let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::development()?) };
+    // Every group, the site's health check, OpenAPI document and board pages included.
+    let (api, _) = antrean_api::service::routes(Group::ALL).split_for_parts();
+    let api = api.merge(blobs.routes()).merge(live::routes(hub));
     // BENCH_CAPACITY=1, dev server only (no Lambda has this route): the consumed capacity for
     // antrean-bench-queue. Counts only, no data; off unless asked for.
     let api = if env("BENCH_CAPACITY").as_deref() == Some("1") {

@@ -195,6 +195,7 @@ pub fn historic_visits(visits: &[Visit], poly_ids: &[i64; 3], status_ids: &HashM
                     whatsapp_number: Some(wa.clone()),
                     email: None,
                     chat_id: None,
+                    erased_at: None,
                 },
                 created_at: stamp(registered),
                 updated_at: stamp(registered),

@@ -86,6 +86,7 @@ impl TestApp {
             base_domain: None,
             // Tests log in often from one address; tests/api/edge.rs sets low limits itself.
             limits: antrean_api::rate_limit::Limits::off(),
+            dynamodb_retries: antrean_store::dynamodb::Retries::default(),
         };
         tune(&mut config);
         Self::start(store, config, data_dir).await
@@ -215,6 +216,12 @@ fn uuid_like() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("{}{}{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Logs in at a server this harness did not start (`body`: the login body) and returns the token.
+pub async fn login_token(http: &reqwest::Client, base: &str, body: Value) -> String {
+    let r: Value = http.post(format!("{base}/api/auth/login")).json(&body).send().await.unwrap().json().await.unwrap();
+    r["token"].as_str().unwrap_or_else(|| panic!("no token: {r}")).to_string()
 }
 
 /// Asserts the seed's error envelope: status code, message, and (when given) the fields.

@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use antrean_domain::webhook::destination::Destinations;
 use antrean_domain::webhook::http::ReqwestSender;
 use antrean_domain::webhook::{self, CallEvent, RetryReport, WebhookStatus};
 use antrean_domain::{Clock, Deps, Tenant};
@@ -128,7 +129,7 @@ fn event(n: i64) -> CallEvent {
 }
 
 fn sender() -> ReqwestSender {
-    ReqwestSender::with_timeout(Duration::from_secs(3)).unwrap()
+    ReqwestSender::with_timeout(Duration::from_secs(3), Destinations::development()).unwrap()
 }
 
 /// The real clock moved ahead, so a queued retry is due without waiting for it.
@@ -302,7 +303,7 @@ async fn webhook_receiver_that_never_answers_times_out(store: Store) {
     set_config(&app, &t, "n8n_webhook_url", &url).await;
     set_config(&app, &t, "n8n_webhook_secret", SECRET).await;
     let deps = app.deps().await;
-    let quick = ReqwestSender::with_timeout(Duration::from_millis(300)).unwrap();
+    let quick = ReqwestSender::with_timeout(Duration::from_millis(300), Destinations::development()).unwrap();
 
     let out = webhook::notify(&deps, &quick, &clinic("default"), &event(1)).await;
     assert_eq!(

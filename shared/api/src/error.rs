@@ -74,6 +74,10 @@ impl From<DomainError> for ApiError {
                 retry_after: Some(retry_after_secs),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, message)
             },
+            DomainError::Unavailable { message, detail, retry_after_secs } => {
+                tracing::warn!(error = %detail, retry_after_secs, "unavailable; the client is told to retry");
+                ApiError { retry_after: Some(retry_after_secs), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, message) }
+            }
             DomainError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")

@@ -5,7 +5,7 @@ use utoipa::OpenApi as _;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Antrean Klinik API", description = "Queue and appointment back end for small clinics."),
+    info(title = "Antrean Klinik API", description = "Queue and appointment back end for small clinics. Any route may answer 503 with `Retry-After` (the error envelope, nothing changed) when the database stays busy or out of reach past its retries; FAQ uploads and report exports do when file storage is out of reach."),
     components(schemas(crate::error::ErrorBody))
 )]
 struct Base;

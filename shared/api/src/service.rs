@@ -13,7 +13,7 @@ use tracing::Level;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
-use crate::{groups, json_errors, rate_limit, AppState, Group};
+use crate::{groups, json_errors, rate_limit, security_headers, AppState, Group};
 
 /// The largest request body a route reads: 1 MiB, a 413 in the seed's envelope beyond it. A
 /// route that takes more (FAQ uploads) raises its own limit with
@@ -32,6 +32,7 @@ pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
             Group::Configuration => groups::configuration::routes(),
             Group::Report => groups::report::routes(),
             Group::Platform => groups::platform::routes(),
+            Group::Site => groups::site::routes(),
         });
     }
     router
@@ -45,7 +46,7 @@ async fn method_not_allowed() -> impl IntoResponse {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "The method is not allowed for this route.")
 }
 
-/// Adds what every host needs around a router, outermost first: request id, tracing, CORS
+/// Adds what every host needs around a router, outermost first: security headers, request id, tracing, CORS
 /// (preflights answered here, before anything else), rate limits, JSON errors, body limit,
 /// then the routes with JSON fallbacks.
 pub fn finish(router: Router<AppState>, state: AppState) -> Router {
@@ -73,6 +74,7 @@ pub fn finish(router: Router<AppState>, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(security_headers::layer))
 }
 
 /// One group's service, as its Lambda runs it.

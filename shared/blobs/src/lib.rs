@@ -73,6 +73,10 @@ pub enum BlobError {
     /// The store could not be reached or failed; the detail is for the log.
     #[error("blob store unavailable: {0}")]
     Unavailable(String),
+    /// This host has no file storage (a Lambda without `FILES_BUCKET`): a deployment mistake,
+    /// not a passing fault.
+    #[error("no file storage configured (set FILES_BUCKET)")]
+    NotConfigured,
 }
 
 /// The port. `Send + Sync`: one instance serves every request.
@@ -97,13 +101,13 @@ pub struct NoBlobs;
 #[async_trait]
 impl BlobStore for NoBlobs {
     async fn put(&self, _: &BlobKey, _: Vec<u8>, _: &str) -> Result<(), BlobError> {
-        Err(BlobError::Unavailable("no file storage configured (set FILES_BUCKET)".into()))
+        Err(BlobError::NotConfigured)
     }
     async fn delete(&self, _: &BlobKey) -> Result<(), BlobError> {
-        Err(BlobError::Unavailable("no file storage configured (set FILES_BUCKET)".into()))
+        Err(BlobError::NotConfigured)
     }
     async fn download_url(&self, _: &BlobKey, _: &str, _: Duration) -> Result<String, BlobError> {
-        Err(BlobError::Unavailable("no file storage configured (set FILES_BUCKET)".into()))
+        Err(BlobError::NotConfigured)
     }
     fn kind(&self) -> &'static str {
         "none"

@@ -48,7 +48,13 @@ impl S3Blobs {
             }
         }
         let shared = loader.load().await;
-        let config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(endpoint.is_some()).build();
+        // S3 out of reach must not hold a request until API Gateway's 29 s: connecting gets 2 s,
+        // a whole call (the SDK's standard 3 attempts included) 20 s, enough for a 16 MB upload.
+        let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_timeout(Duration::from_secs(20))
+            .build();
+        let config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(endpoint.is_some()).timeout_config(timeouts).build();
         S3Blobs::new(Client::from_conf(config), bucket)
     }
 

@@ -34,6 +34,8 @@ pub enum Action {
     Unblock,
     /// A password reset with a one-time code.
     PasswordReset,
+    /// A patient's personal data erased (UU PDP).
+    Erase,
 }
 
 impl Action {
@@ -46,6 +48,7 @@ impl Action {
             Action::Lock => "lock",
             Action::Unblock => "unblock",
             Action::PasswordReset => "password_reset",
+            Action::Erase => "erase",
         }
     }
 }

@@ -208,7 +208,7 @@ fn by_date(tenant: &Tenant) -> String {
     tenant.partition("CHECKUP_BY_DATE")
 }
 
-fn by_patient(tenant: &Tenant, patient_id: i64) -> String {
+pub(crate) fn by_patient(tenant: &Tenant, patient_id: i64) -> String {
     tenant.partition(&format!("CHECKUP_BY_PATIENT#{}", id_key(patient_id)))
 }
 
@@ -253,7 +253,17 @@ fn plain(ops: Vec<Op>) -> Vec<Requirement> {
     ops.into_iter().map(|op| Requirement { op, error: DomainError::Internal("an index write cannot fail".into()) }).collect()
 }
 
-async fn read(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<(Stored<CheckupSchedule>, i64)>> {
+/// The writes that remove a schedule's free text (its description may name symptoms) from
+/// the record and its three index copies, for a patient's erasure (`privacy::erase`). The
+/// record's put holds it to the version read.
+pub(crate) fn erase_ops(tenant: &Tenant, current: &Stored<CheckupSchedule>, version: i64, at: &str) -> DomainResult<Vec<Op>> {
+    let erased = Stored { data: CheckupSchedule { description: None, ..current.data.clone() }, updated_at: at.to_string(), ..current.clone() };
+    let mut ops = vec![Op::put_if(record::item_of(tenant, &erased, version + 1)?, Condition::equals(record::VERSION, version))];
+    ops.extend(index_ops(tenant, erased.id, Some(&current.data), Some(&erased.data)));
+    Ok(ops)
+}
+
+pub(crate) async fn read(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Option<(Stored<CheckupSchedule>, i64)>> {
     record::read::<CheckupSchedule>(deps, tenant, id).await
 }
 

@@ -74,11 +74,80 @@ pub enum DomainError {
     /// Anything the caller cannot fix. Its detail goes to the log, never to the client.
     #[error("internal: {0}")]
     Internal(String),
+    /// A passing fault of what the product stands on (the table throttled or timed out past
+    /// its retry budget, file storage unreachable): nothing was changed, and the same request
+    /// can succeed later. A 503 with `Retry-After`; `detail` goes to the log only.
+    #[error("{message}")]
+    Unavailable { message: String, detail: String, retry_after_secs: i64 },
 }
+
+/// What a client hears when the table stays busy or out of reach past the retry budget.
+pub const STORE_UNAVAILABLE: &str = "The service is busy right now and nothing was changed; please try again in a moment.";
+/// Seconds a client should wait before trying again after [`STORE_UNAVAILABLE`].
+pub const STORE_RETRY_AFTER_SECS: i64 = 2;
+/// What a client hears when file storage (S3) cannot be reached.
+pub const FILES_UNAVAILABLE: &str = "File storage is unavailable right now and nothing was changed; please try again in a few minutes.";
+pub const FILES_RETRY_AFTER_SECS: i64 = 60;
 
 impl From<StoreError> for DomainError {
     fn from(e: StoreError) -> Self {
-        DomainError::Internal(e.to_string())
+        match e {
+            // A conflict here is one no loop of the domain retried: still a passing fault.
+            StoreError::Unavailable(_) | StoreError::Conflict => DomainError::Unavailable {
+                message: STORE_UNAVAILABLE.into(),
+                detail: e.to_string(),
+                retry_after_secs: STORE_RETRY_AFTER_SECS,
+            },
+            StoreError::ConditionFailed { .. } | StoreError::Invalid(_) => DomainError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Store cancellations in a row after which a read-and-retry loop gives up: each one already
+/// outlasted the adapter's own retries (DynamoDB: five attempts with jittered backoff).
+const REFUSALS_IN_A_ROW: u32 = 3;
+
+/// What a read-and-retry loop keeps of its failed writes. A failed condition is a race the loop
+/// wins by reading again; a write the store itself cancelled (`StoreError::Conflict`: other
+/// transactions held its items) is a passing fault, and after three in a row the loop stops
+/// and the client hears 503 with `Retry-After` rather than waiting out every attempt.
+#[derive(Debug, Default)]
+pub struct Refusals {
+    in_a_row: u32,
+}
+
+impl Refusals {
+    /// Notes a failed write; false when the loop should stop trying.
+    pub fn keep_trying(&mut self, e: &StoreError) -> bool {
+        if matches!(e, StoreError::Conflict) {
+            self.in_a_row += 1;
+        } else {
+            self.in_a_row = 0;
+        }
+        self.in_a_row < REFUSALS_IN_A_ROW
+    }
+
+    /// What the loop answers when it stops: 503 when the store kept refusing, else `lost_race`
+    /// (the loop's 409 in the clinic's words).
+    pub fn ran_out(&self, lost_race: DomainError) -> DomainError {
+        if self.in_a_row > 0 {
+            DomainError::from(StoreError::Conflict)
+        } else {
+            lost_race
+        }
+    }
+}
+
+impl From<antrean_blobs::BlobError> for DomainError {
+    fn from(e: antrean_blobs::BlobError) -> Self {
+        match e {
+            antrean_blobs::BlobError::Unavailable(_) => DomainError::Unavailable {
+                message: FILES_UNAVAILABLE.into(),
+                detail: e.to_string(),
+                retry_after_secs: FILES_RETRY_AFTER_SECS,
+            },
+            antrean_blobs::BlobError::InvalidKey(_) | antrean_blobs::BlobError::NotConfigured => DomainError::Internal(e.to_string()),
+        }
     }
 }
 

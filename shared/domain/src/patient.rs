@@ -53,6 +53,10 @@ pub struct Patient {
     /// The WhatsApp gateway's chat id, set by integrations; never by these routes.
     #[serde(default)]
     pub chat_id: Option<String>,
+    /// When the patient's personal data was erased (`privacy::erase`): the record then keeps
+    /// only its id and times, so the visits it had still count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<String>,
 }
 
 impl Record for Patient {
@@ -197,6 +201,7 @@ impl PatientForm {
             whatsapp_number: self.whatsapp_number.clone(),
             email: self.email.clone(),
             chat_id: current.and_then(|c| c.chat_id.clone()),
+            erased_at: None,
         }
     }
 }

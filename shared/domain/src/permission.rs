@@ -38,6 +38,7 @@ permissions! {
     StatusManage => "status.manage": "edit queue status labels",
     PatientsView => "patients.view": "see patients",
     PatientsManage => "patients.manage": "edit patient details",
+    PatientsPrivacy => "patients.privacy": "export everything stored about a patient, erase a patient's personal data (UU PDP) and read who looked at a patient's record",
     SchedulesView => "schedules.view": "see doctor schedules",
     SchedulesManage => "schedules.manage": "create, edit and delete doctor schedules",
     ReservationsView => "reservations.view": "see reservations",

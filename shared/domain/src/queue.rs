@@ -233,6 +233,7 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
     let statuses = statuses(deps, tenant).await?;
     let target = status_by_code(&statuses, mv.target())?.id;
     let mut expected: Option<String> = None;
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let (before, version) = match first.take() {
             Some(read) => read,
@@ -271,7 +272,10 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
                 let full = Full { status: statuses.get(&after.data.status_id).cloned(), patient: around.patient, poly: around.poly, reservation: after };
                 return Ok(Moved { full, call, call_time });
             }
-            Err(antrean_store::StoreError::ConditionFailed { .. }) | Err(antrean_store::StoreError::Conflict) => {
+            Err(e @ (antrean_store::StoreError::ConditionFailed { .. } | antrean_store::StoreError::Conflict)) => {
+                if !refusals.keep_trying(&e) {
+                    break;
+                }
                 // Changed since we read it: if its status moved, the other writer won.
                 expected = Some(before.data.status_code.clone());
                 record::backoff(attempt).await;
@@ -279,7 +283,7 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
             Err(e) => return Err(e.into()),
         }
     }
-    Err(DomainError::Conflict("Reservation is being changed by someone else; try again".into()))
+    Err(refusals.ran_out(DomainError::Conflict("Reservation is being changed by someone else; try again".into())))
 }
 
 /// `poly_id` and `date` of the queue routes that name a poly's day.
@@ -342,6 +346,7 @@ pub struct NextCalled {
 /// Two rooms pressing at once both pick the same patient; the write is conditioned on that
 /// reservation's version, so one wins and the other reads again and takes the next.
 pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, date: NaiveDate, room_id: Option<i64>) -> DomainResult<NextCalled> {
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
         let (priority_one, regular_one) = priority::candidates(&entries);
@@ -438,13 +443,17 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
                     let current = full.pop();
                     return Ok(NextCalled { finished: full.pop(), current, call });
                 }
-                Err(antrean_store::StoreError::ConditionFailed { .. }) | Err(antrean_store::StoreError::Conflict) => {}
+                Err(e @ (antrean_store::StoreError::ConditionFailed { .. } | antrean_store::StoreError::Conflict)) => {
+                    if !refusals.keep_trying(&e) {
+                        break;
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
         }
         record::backoff(attempt).await;
     }
-    Err(DomainError::Conflict("The queue is being changed by someone else; try again".into()))
+    Err(refusals.ran_out(DomainError::Conflict("The queue is being changed by someone else; try again".into())))
 }
 
 fn invalid_poly() -> DomainError {

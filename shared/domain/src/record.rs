@@ -241,6 +241,9 @@ fn clone_error(e: &DomainError) -> DomainError {
         DomainError::Unprocessable(m) => DomainError::Unprocessable(m.clone()),
         DomainError::NotFound(m) => DomainError::NotFound(m.clone()),
         DomainError::Conflict(m) => DomainError::Conflict(m.clone()),
+        DomainError::Unavailable { message, detail, retry_after_secs } => {
+            DomainError::Unavailable { message: message.clone(), detail: detail.clone(), retry_after_secs: *retry_after_secs }
+        }
         other => DomainError::Internal(other.to_string()),
     }
 }
@@ -254,6 +257,7 @@ pub async fn create<T: Record>(
     requirements: impl Fn(i64) -> Vec<Requirement>,
 ) -> DomainResult<Stored<T>> {
     let guards = data.unique();
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let last = last_id(deps, tenant, T::KIND).await?;
         let now = deps.clock.now();
@@ -273,13 +277,19 @@ pub async fn create<T: Record>(
                     return Err(e);
                 }
                 // The counter moved (or the id was somehow taken): someone else won; again.
+                refusals.keep_trying(&StoreError::ConditionFailed { index });
                 backoff(attempt).await;
             }
-            Err(StoreError::Conflict) => backoff(attempt).await,
+            Err(StoreError::Conflict) => {
+                if !refusals.keep_trying(&StoreError::Conflict) {
+                    break;
+                }
+                backoff(attempt).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(DomainError::Internal(format!("gave up allocating a {} id after {MAX_ATTEMPTS} attempts", T::KIND)))
+    Err(refusals.ran_out(DomainError::Internal(format!("gave up allocating a {} id after {MAX_ATTEMPTS} attempts", T::KIND))))
 }
 
 /// Replaces a live record's fields with `data` (built from the current record by `change`).
@@ -290,6 +300,7 @@ pub async fn update<T: Record>(
     id: i64,
     change: impl Fn(&Stored<T>) -> DomainResult<(T, Vec<Requirement>)>,
 ) -> DomainResult<Stored<T>> {
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let Some((current, version)) = read::<T>(deps, tenant, id).await? else { return Err(not_found::<T>()) };
         if current.is_trashed() {
@@ -321,13 +332,19 @@ pub async fn update<T: Record>(
                     return Err(e);
                 }
                 // Someone changed it since we read: read again and re-apply the change.
+                refusals.keep_trying(&StoreError::ConditionFailed { index });
                 backoff(attempt).await;
             }
-            Err(StoreError::Conflict) => backoff(attempt).await,
+            Err(StoreError::Conflict) => {
+                if !refusals.keep_trying(&StoreError::Conflict) {
+                    break;
+                }
+                backoff(attempt).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(DomainError::Conflict(format!("{} is being changed by someone else; try again", T::LABEL)))
+    Err(refusals.ran_out(DomainError::Conflict(format!("{} is being changed by someone else; try again", T::LABEL))))
 }
 
 /// Soft delete: the record moves to the trash; its unique values stay reserved so a restore
@@ -375,6 +392,7 @@ pub async fn delete<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id: 
 
 /// [`delete`], with `extra` ops (never failing ones) built from the record being deleted.
 pub async fn delete_with<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, extra: impl Fn(&Stored<T>) -> Vec<Op>) -> DomainResult<()> {
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let Some((current, version)) = read::<T>(deps, tenant, id).await? else { return Err(not_found::<T>()) };
         let now = deps.clock.now();
@@ -386,11 +404,16 @@ pub async fn delete_with<T: Record>(deps: &Deps, tenant: &Tenant, actor: &Actor,
         ops.push(audit::entry(tenant, actor, Action::Delete, T::KIND, id, now));
         match deps.table.write(ops).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => backoff(attempt).await,
+            Err(e @ (StoreError::ConditionFailed { .. } | StoreError::Conflict)) => {
+                if !refusals.keep_trying(&e) {
+                    break;
+                }
+                backoff(attempt).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(DomainError::Conflict(format!("{} is being changed by someone else; try again", T::LABEL)))
+    Err(refusals.ran_out(DomainError::Conflict(format!("{} is being changed by someone else; try again", T::LABEL))))
 }
 
 /// The id a unique value belongs to, if any (e.g. login by username).

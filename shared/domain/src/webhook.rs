@@ -32,6 +32,7 @@ use crate::error::DomainResult;
 use crate::tenant::Tenant;
 use crate::{clinic, Deps};
 
+pub mod destination;
 pub mod http;
 
 /// Sends HTTP POSTs; the cloud and dev server use a reqwest adapter with a 3-second timeout.
@@ -39,6 +40,12 @@ pub mod http;
 pub trait WebhookSender: Send + Sync {
     /// POSTs `body` (JSON) with `headers`; Ok(HTTP status) when a response came back, Err(short reason) otherwise.
     async fn post(&self, url: &str, body: Vec<u8>, headers: Vec<(String, String)>) -> Result<u16, String>;
+
+    /// Why this sender would never send to `url` (see `destination`), checked when a clinic
+    /// saves its webhook URL. Senders that never leave the process refuse nothing.
+    fn refusal(&self, _url: &str) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What the queue engine reports: a number called to a stage.
@@ -333,8 +340,10 @@ pub async fn notify(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, ev
         body: String::from_utf8(body).expect("JSON is UTF-8"),
     };
     let key = outbox_key(tenant, pending.due_at.timestamp_millis(), &event_id);
+    // The key holds this call's own new event id: if it is taken, an earlier attempt of this
+    // very write was applied and only its answer was lost (a timeout the adapter retried).
     match deps.table.write(vec![Op::put_new(pending.to_item(&key))]).await {
-        Ok(()) => {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => {
             tracing::warn!(clinic = tenant.slug(), event_id, host = %host_of(&url), reason, "webhook failed; queued for retry");
             Outcome::error(format!("n8n webhook failed ({reason}); queued for retry"))
         }

@@ -1,8 +1,14 @@
 //! The cloud adapter: API Gateway's Management API (`POST /@connections/{id}`) to every
 //! connection recorded under the clinic. Posts run concurrently, each bounded by a short
 //! timeout; a connection that answers 410 Gone is removed from the table.
-use std::sync::Arc;
-use std::time::Duration;
+//!
+//! When the Management API itself is down (every post of a push failed or timed out), pushes
+//! pause for `pause_when_down`: the queue's answers are not held up by a post budget on every
+//! move, and the boards catch up with the first snapshot after it (each is complete). The
+//! connections are kept meanwhile (they may be fine); stale ones go at the first push that
+//! meets their 410, or by their TTL.
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use antrean_domain::board::Snapshot;
 use antrean_domain::{Deps, Tenant};
@@ -24,6 +30,13 @@ pub enum Delivery {
     Failed(String),
 }
 
+/// One push's posts so far: those that reached the Management API and those that did not.
+#[derive(Default)]
+struct Tally {
+    reached: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
 pub struct ManagementApi {
     client: Client,
     deps: Deps,
@@ -31,6 +44,9 @@ pub struct ManagementApi {
     pub post_timeout: Duration,
     /// Posts in flight at once.
     pub concurrency: usize,
+    /// How long pushes pause after one found the Management API down.
+    pub pause_when_down: Duration,
+    down_until: Mutex<Option<Instant>>,
 }
 
 impl ManagementApi {
@@ -43,7 +59,14 @@ impl ManagementApi {
     }
 
     pub fn with_client(client: Client, deps: Deps) -> ManagementApi {
-        ManagementApi { client, deps, post_timeout: Duration::from_millis(1000), concurrency: 64 }
+        ManagementApi {
+            client,
+            deps,
+            post_timeout: Duration::from_millis(1000),
+            concurrency: 64,
+            pause_when_down: Duration::from_secs(15),
+            down_until: Mutex::new(None),
+        }
     }
 
     /// Posts one message to one connection.
@@ -65,6 +88,10 @@ impl ManagementApi {
     /// Posts to every connection of the clinic (a ticket page gets its own ticket's view
     /// instead of `text`); returns each connection's outcome.
     pub async fn broadcast(&self, tenant: &Tenant, text: Arc<str>) -> Vec<(String, Delivery)> {
+        if self.paused() {
+            tracing::debug!("live push: the Management API was down a moment ago; skipped");
+            return vec![];
+        }
         let connections = match registry::list(&self.deps, tenant).await {
             Ok(c) => c,
             Err(e) => {
@@ -72,6 +99,9 @@ impl ManagementApi {
                 return vec![];
             }
         };
+        // Counted as each post ends, so a push cut short by the request's budget still tells.
+        let (total, tally) = (connections.len(), Tally::default());
+        let tally = &tally;
         let results: Vec<(String, Delivery)> = stream::iter(connections)
             .map(|c| {
                 let text = text.clone();
@@ -85,6 +115,7 @@ impl ManagementApi {
                         },
                     };
                     let outcome = self.post(&c.id, text).await;
+                    self.count(&tally, total, &outcome);
                     (c.id, outcome)
                 }
             })
@@ -104,6 +135,29 @@ impl ManagementApi {
             }
         }
         results
+    }
+
+    /// Notes one post's outcome; when every post of the push has failed, pushes pause.
+    fn count(&self, tally: &Tally, total: usize, outcome: &Delivery) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let reached = !matches!(outcome, Delivery::Failed(_) | Delivery::TimedOut);
+        let failed = if reached { tally.reached.fetch_add(1, Relaxed); tally.failed.load(Relaxed) } else { tally.failed.fetch_add(1, Relaxed) + 1 };
+        if failed == total && tally.reached.load(Relaxed) == 0 {
+            tracing::warn!(pause = ?self.pause_when_down, "live push: no post reached the Management API; pushes pause");
+            *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + self.pause_when_down);
+        }
+    }
+
+    fn paused(&self) -> bool {
+        let mut until = self.down_until.lock().unwrap_or_else(|e| e.into_inner());
+        match *until {
+            Some(t) if Instant::now() < t => true,
+            Some(_) => {
+                *until = None;
+                false
+            }
+            None => false,
+        }
     }
 
     /// Closes a connection at API Gateway and forgets it.

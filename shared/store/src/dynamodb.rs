@@ -16,6 +16,8 @@ use aws_sdk_dynamodb::Client;
 use serde_json::{Map, Number, Value};
 
 use crate::cursor;
+pub use crate::dynamodb_retry::Retries;
+use crate::dynamodb_retry::TransactionConflicts;
 use crate::port::*;
 
 pub struct DynamoTable {
@@ -123,7 +125,17 @@ impl DynamoTable {
 
     /// Builds a client from the environment; with `endpoint` (DynamoDB Local) it fills in a
     /// region and static credentials when the environment has none, since Local accepts any.
+    /// Retries and timeouts: [`Retries::from_env`] (the defaults when a variable is unusable).
     pub async fn connect(endpoint: Option<&str>, table: &str) -> Self {
+        let retries = Retries::from_env().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "using the default DynamoDB retries");
+            Retries::default()
+        });
+        Self::connect_with(endpoint, table, retries).await
+    }
+
+    /// `connect` with the given retry and timeout budget.
+    pub async fn connect_with(endpoint: Option<&str>, table: &str, retries: Retries) -> Self {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(url) = endpoint {
             loader = loader.endpoint_url(url);
@@ -136,8 +148,14 @@ impl DynamoTable {
                 ));
             }
         }
-        let config = loader.load().await;
-        DynamoTable::new(Client::new(&config), table)
+        let shared = loader.load().await;
+        let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+            .retry_config(retries.retry_config())
+            .timeout_config(retries.timeout_config())
+            .retry_partition(Retries::partition(table))
+            .retry_classifier(TransactionConflicts)
+            .build();
+        DynamoTable::new(Client::from_conf(config), table)
     }
 
     pub fn client(&self) -> &Client {
@@ -466,16 +484,15 @@ fn answerable(sk: &SortKey) -> Option<SortKey> {
 const NO_SUCH_ATTRIBUTE: &str = "__antrean_no_such_attribute__";
 
 /// Error codes (service errors without the `Exception` suffix, and transaction cancellation
-/// reasons) that mean "try again".
-fn retryable_code(code: &str) -> bool {
-    matches!(
-        code,
-        "TransactionConflict"
-            | "Throttling"
-            | "ThrottlingError"
-            | "ProvisionedThroughputExceeded"
-            | "RequestLimitExceeded"
-    )
+/// reasons) of another write holding the item: the domain reads again and retries.
+fn conflict_code(code: &str) -> bool {
+    code == "TransactionConflict"
+}
+
+/// Error codes of DynamoDB refusing work for now. The SDK has already retried them with
+/// backoff until its budget ran out; the caller answers "try again later".
+fn throttled_code(code: &str) -> bool {
+    matches!(code, "Throttling" | "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded" | "TransactionInProgress")
 }
 
 impl DynamoTable {
@@ -654,15 +671,21 @@ impl DynamoTable {
     }
 }
 
-/// Throttling is worth a retry; a request DynamoDB calls malformed is `Invalid`, as the
-/// embedded store calls it; everything else is an outage the caller reports.
+/// What is left of an error after the SDK's retries: a conflict the domain may retry after
+/// reading again; a request DynamoDB calls malformed is `Invalid`, as the embedded store calls
+/// it; throttling past the retry budget, timeouts and dropped connections are an outage the
+/// caller reports as "try again later".
 fn sdk_error<E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata, R: std::fmt::Debug>(
     err: SdkError<E, R>,
 ) -> StoreError {
     if let Some(service) = err.as_service_error() {
         let code = service.code().unwrap_or_default();
-        if retryable_code(code.trim_end_matches("Exception")) {
+        let bare = code.trim_end_matches("Exception");
+        if conflict_code(bare) {
             return StoreError::Conflict;
+        }
+        if throttled_code(bare) {
+            return StoreError::Unavailable(format!("throttled after retries: {code}"));
         }
         if code == "ValidationException" {
             return StoreError::Invalid(service.message().unwrap_or(code).to_string());
@@ -811,12 +834,12 @@ impl Table for DynamoTable {
                         if let Some(r) = reasons.iter().find(|r| r.code() == Some("ValidationError")) {
                             return Err(StoreError::Invalid(r.message().unwrap_or("ValidationError").to_string()));
                         }
-                        if reasons.iter().any(|r| r.code().is_some_and(retryable_code)) {
+                        if reasons.iter().any(|r| r.code().is_some_and(conflict_code)) {
                             return Err(StoreError::Conflict);
                         }
-                    }
-                    if service.is_transaction_in_progress_exception() {
-                        return Err(StoreError::Conflict);
+                        if reasons.iter().any(|r| r.code().is_some_and(throttled_code)) {
+                            return Err(StoreError::Unavailable("a transaction item was throttled after retries".into()));
+                        }
                     }
                 }
                 Err(sdk_error(err))

@@ -7,5 +7,7 @@ mod cursor;
 pub mod embedded;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "dynamodb")]
+mod dynamodb_retry;
 
 pub use port::*;

@@ -6,6 +6,8 @@
 //! every test is its own process, the tests of one run share that server; a watcher shell
 //! stops it when the process that owns it (the test process, or nextest) exits.
 //! Nothing here skips: when DynamoDB cannot be had, the test panics and says why.
+//! [`faults::FaultProxy`] puts DynamoDB's bad days (throttling, conflicts, timeouts, dropped
+//! connections) between a test and that server.
 
 use std::fs::{self, File};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,6 +19,9 @@ use std::time::{Duration, Instant};
 
 use antrean_store::dynamodb::DynamoTable;
 use antrean_store::embedded::EmbeddedTable;
+
+pub mod faults;
+pub mod moto;
 
 /// The DynamoDB endpoint tests talk to: `DYNAMODB_ENDPOINT`, or a DynamoDB Local started for
 /// this test run.

@@ -81,3 +81,74 @@ pub fn session_put(tenant: &Tenant, claims: &Claims, issued_ms: i64) -> Op {
         .unwrap_or_default();
     Op::put_new(item)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    const SECRET: &[u8] = b"a-test-secret-that-is-long-enough-0123456789";
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(SECRET, Duration::minutes(60)).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    /// A token with any header and claims, signed with HMAC-SHA256 over the same secret.
+    fn forged(header: serde_json::Value, claims: serde_json::Value) -> String {
+        use hmac::{Hmac, Mac};
+        let head = URL_SAFE_NO_PAD.encode(header.to_string());
+        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET).unwrap();
+        mac.update(format!("{head}.{body}").as_bytes());
+        format!("{head}.{body}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    fn claims(exp: Option<i64>) -> serde_json::Value {
+        let mut c = json!({"sub": "1", "clinic": "klinik", "jti": "abc", "iat": now().timestamp()});
+        if let Some(exp) = exp {
+            c["exp"] = json!(exp);
+        }
+        c
+    }
+
+    #[test]
+    fn our_own_token_verifies() {
+        let (token, issued) = keys().issue(&Tenant::parse("klinik").unwrap(), 7, &[2], now()).unwrap();
+        assert_eq!(keys().verify(&token, now()).unwrap(), issued);
+        // The same claims signed by hand verify too: the forgeries below differ in one thing only.
+        let exp = now().timestamp() + 60;
+        assert!(keys().verify(&forged(json!({"alg": "HS256", "typ": "JWT"}), claims(Some(exp))), now()).is_ok());
+    }
+
+    #[test]
+    fn only_hs256_is_accepted() {
+        let exp = now().timestamp() + 60;
+        for alg in ["none", "None", "HS384", "HS512", "RS256", "ES256", "PS256", "EdDSA"] {
+            let token = forged(json!({"alg": alg, "typ": "JWT"}), claims(Some(exp)));
+            assert!(matches!(keys().verify(&token, now()), Err(DomainError::Unauthenticated)), "alg {alg} accepted");
+        }
+        // `alg: none` with no signature at all.
+        let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(claims(Some(exp)).to_string()));
+        assert!(keys().verify(&unsigned, now()).is_err());
+    }
+
+    #[test]
+    fn exp_is_required_and_enforced() {
+        let header = json!({"alg": "HS256", "typ": "JWT"});
+        assert!(keys().verify(&forged(header.clone(), claims(None)), now()).is_err(), "a token without exp was accepted");
+        assert!(keys().verify(&forged(header.clone(), claims(Some(now().timestamp()))), now()).is_err(), "expired at now");
+        assert!(keys().verify(&forged(header, claims(Some(now().timestamp() - 3600))), now()).is_err(), "expired an hour ago");
+    }
+
+    #[test]
+    fn another_secret_is_refused() {
+        let other = TokenKeys::new(b"another-secret-that-is-long-enough-0123456789", Duration::minutes(60)).unwrap();
+        let (token, _) = other.issue(&Tenant::parse("klinik").unwrap(), 7, &[], now()).unwrap();
+        assert!(keys().verify(&token, now()).is_err());
+    }
+}

@@ -81,6 +81,17 @@ impl Config {
         errors.into_result()?;
         Ok(Config { name: name.unwrap_or_default(), value: value.unwrap_or_default() })
     }
+
+    /// The webhook URL held to the sending host's rule (`webhook::destination`): refused
+    /// addresses are a validation error on save, not a failed delivery later.
+    pub fn check_destination(&self, refusal: impl Fn(&str) -> Option<&'static str>) -> DomainResult<()> {
+        match refusal(&self.value) {
+            Some(why) if self.name.eq_ignore_ascii_case(N8N_WEBHOOK_URL) => {
+                Err(FieldErrors::single("value", format!("The value field must be a URL the webhook may be sent to for {N8N_WEBHOOK_URL}: {why}.")))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The value of the clinic's config `name` (ignoring case), if it has one.

@@ -164,10 +164,6 @@ fn stored_name(deps: &Deps, kind: FileKind) -> String {
     format!("{}_{}.{}", deps.clock.now().timestamp(), &hex[..13], kind.extension())
 }
 
-fn internal(e: antrean_blobs::BlobError) -> DomainError {
-    DomainError::Internal(e.to_string())
-}
-
 async fn remove_quietly(blobs: &dyn BlobStore, key: &BlobKey) {
     if let Err(e) = blobs.delete(key).await {
         tracing::warn!(key = %key, error = %e, "could not remove a FAQ file; it is left unreachable");
@@ -178,7 +174,7 @@ async fn remove_quietly(blobs: &dyn BlobStore, key: &BlobKey) {
 async fn put_file(deps: &Deps, blobs: &dyn BlobStore, tenant: &Tenant, form: &FaqForm) -> DomainResult<(String, BlobKey)> {
     let file = stored_name(deps, form.kind);
     let key = blob_key(tenant, &file)?;
-    blobs.put(&key, form.bytes.clone(), form.kind.mime()).await.map_err(internal)?;
+    blobs.put(&key, form.bytes.clone(), form.kind.mime()).await.map_err(DomainError::from)?;
     Ok((file, key))
 }
 
@@ -226,7 +222,7 @@ pub async fn delete(deps: &Deps, blobs: &dyn BlobStore, tenant: &Tenant, actor: 
 
 /// A short-lived link that downloads the FAQ's file (`base_url`: where the request came in).
 pub async fn download_url(blobs: &dyn BlobStore, tenant: &Tenant, faq: &Faq, base_url: &str) -> DomainResult<String> {
-    blobs.download_url(&blob_key(tenant, &faq.file)?, base_url, DOWNLOAD_TTL).await.map_err(internal)
+    blobs.download_url(&blob_key(tenant, &faq.file)?, base_url, DOWNLOAD_TTL).await.map_err(DomainError::from)
 }
 
 #[cfg(test)]

@@ -241,6 +241,7 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
     let lock = create_lock(deps, tenant);
     let _turn = lock.lock().await;
     let date = form.date.format("%Y-%m-%d").to_string();
+    let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let seen = Seen::read(deps, tenant, &form).await?;
         let (today, tz) = clinic_today(deps, tenant).await?;
@@ -346,12 +347,16 @@ pub async fn create_with(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Val
             Err(StoreError::ConditionFailed { index }) if index == at + 5 => return Err(DomainError::Unprocessable(ALREADY_BOOKED.into())),
             // A counter moved, the schedule or the patient changed, or someone registered the
             // same new patient at the same moment: read again and retry.
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {}
+            Err(e @ (StoreError::ConditionFailed { .. } | StoreError::Conflict)) => {
+                if !refusals.keep_trying(&e) {
+                    break;
+                }
+            }
             Err(e) => return Err(e.into()),
         }
         record::backoff(attempt).await;
     }
-    Err(DomainError::Conflict("The queue is very busy right now; please try again.".into()))
+    Err(refusals.ran_out(DomainError::Conflict("The queue is very busy right now; please try again.".into())))
 }
 
 

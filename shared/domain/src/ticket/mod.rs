@@ -55,6 +55,11 @@ impl TicketCode {
         Key::new(self.tenant.partition("TICKET"), self.secret.clone())
     }
 
+    /// Removes the pointer: the code then finds nothing (a patient's erasure).
+    pub(crate) fn delete_op(&self) -> Op {
+        Op::delete(self.key())
+    }
+
     /// The pointer to the reservation, for the reservation's create write.
     pub fn put_op(&self, reservation_id: i64) -> Op {
         let key = self.key();

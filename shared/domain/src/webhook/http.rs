@@ -10,29 +10,38 @@ use std::time::Duration;
 
 use reqwest::redirect::Policy;
 
+use super::destination::{self, Destinations, GuardedResolver};
 use super::{WebhookSender, DEFAULT_TIMEOUT, USER_AGENT};
 
 pub struct ReqwestSender {
     client: reqwest::Client,
     timeout: Duration,
+    rule: Destinations,
 }
 
 impl ReqwestSender {
-    /// The product's sender: `DEFAULT_TIMEOUT` (3 s).
+    /// The deployed product's sender: `DEFAULT_TIMEOUT` (3 s), loopback refused.
     pub fn standard() -> Result<ReqwestSender, String> {
-        Self::with_timeout(DEFAULT_TIMEOUT)
+        Self::with_timeout(DEFAULT_TIMEOUT, Destinations::deployed())
     }
 
-    /// A sender whose every POST, connecting included, ends within `timeout`.
-    pub fn with_timeout(timeout: Duration) -> Result<ReqwestSender, String> {
+    /// The dev server's: n8n may run on the same machine.
+    pub fn development() -> Result<ReqwestSender, String> {
+        Self::with_timeout(DEFAULT_TIMEOUT, Destinations::development())
+    }
+
+    /// A sender whose every POST, connecting included, ends within `timeout`, and that sends
+    /// only where `rule` allows (checked again on the resolved addresses).
+    pub fn with_timeout(timeout: Duration, rule: Destinations) -> Result<ReqwestSender, String> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .user_agent(USER_AGENT)
             .redirect(same_origin_redirects())
+            .dns_resolver(GuardedResolver::shared(rule))
             .build()
             .map_err(|e| format!("cannot build the webhook HTTP client: {}", e.without_url()))?;
-        Ok(ReqwestSender { client, timeout })
+        Ok(ReqwestSender { client, timeout, rule })
     }
 
     pub fn timeout(&self) -> Duration {
@@ -65,7 +74,9 @@ fn human(d: Duration) -> String {
 
 /// A reason that names neither the URL nor anything else from the request.
 fn reason(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
+    if let Some(why) = destination::refused_in(e) {
+        format!("refused: {why}")
+    } else if e.is_timeout() {
         format!("timed out after {}", human(timeout))
     } else if e.is_connect() {
         "could not connect".into()
@@ -82,7 +93,15 @@ fn reason(e: &reqwest::Error, timeout: Duration) -> String {
 
 #[async_trait::async_trait]
 impl WebhookSender for ReqwestSender {
+    fn refusal(&self, url: &str) -> Option<&'static str> {
+        self.rule.refusal(url)
+    }
+
     async fn post(&self, url: &str, body: Vec<u8>, headers: Vec<(String, String)>) -> Result<u16, String> {
+        // Addresses written in the URL never reach the resolver: they are checked here.
+        if let Some(why) = self.rule.refusal(url) {
+            return Err(format!("refused: {why}"));
+        }
         let mut req = self.client.post(url).body(body);
         for (name, value) in headers {
             req = req.header(name, value);
@@ -112,11 +131,20 @@ mod tests {
     #[tokio::test]
     async fn an_unreachable_host_is_a_short_reason_without_the_url() {
         // Port 9 on loopback: nothing listens, the connection is refused at once.
-        let sender = ReqwestSender::with_timeout(Duration::from_millis(500)).unwrap();
+        let sender = ReqwestSender::with_timeout(Duration::from_millis(500), Destinations::development()).unwrap();
         let err = sender
             .post("http://127.0.0.1:9/hook?token=abc", b"{}".to_vec(), vec![])
             .await
             .unwrap_err();
         assert!(!err.contains("token") && !err.contains("127.0.0.1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_deployed_sender_never_reaches_metadata_or_loopback() {
+        let sender = ReqwestSender::standard().unwrap();
+        for url in ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9/hook", "http://localhost:9/hook"] {
+            let err = sender.post(url, b"{}".to_vec(), vec![]).await.unwrap_err();
+            assert!(err.starts_with("refused: "), "{url}: {err}");
+        }
     }
 }

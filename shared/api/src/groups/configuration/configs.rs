@@ -86,6 +86,7 @@ async fn select(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Mes
 async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<ConfigCreated>>> {
     caller.require(Permission::ConfigManage)?;
     let config = Config::parse(&body)?;
+    config.check_destination(|url| s.webhooks.refusal(url))?;
     let stored = config::create(&s.deps, &caller.tenant, &caller.actor, config).await?;
     Ok(Json(envelope::message_data(
         "Config created successfully",
@@ -110,6 +111,7 @@ async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String
     let id = parse_id(&id, NOT_FOUND)?;
     or_not_found(record::find::<Config>(&s.deps, &caller.tenant, id).await, NOT_FOUND)?;
     let config = Config::parse(&body)?;
+    config.check_destination(|url| s.webhooks.refusal(url))?;
     let stored =
         or_not_found(config::update(&s.deps, &caller.tenant, &caller.actor, id, config).await, NOT_FOUND)?;
     Ok(Json(envelope::message_data("Config updated successfully", view(stored, &caller))))

@@ -10,5 +10,5 @@ pub mod status;
 pub mod users;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(poly::routes()).merge(users::routes()).merge(roles::routes()).merge(status::routes()).merge(patients::routes())
+    OpenApiRouter::new().merge(poly::routes()).merge(users::routes()).merge(roles::routes()).merge(status::routes()).merge(patients::routes()).merge(crate::groups::privacy::routes())
 }

@@ -105,6 +105,8 @@ async fn detail(State(s): State<AppState>, caller: Caller, Path(id): Path<String
     caller.require(Permission::PatientsView)?;
     let id = parse_id(&id, NOT_FOUND)?;
     let p = patient::find(&s.deps, &caller.tenant, id).await?;
+    // UU PDP: who looked at a patient's record is kept (GET /api/patients/{id}/access-log).
+    antrean_domain::privacy::access::record(&s.deps, &caller.tenant, &caller.actor, id, antrean_domain::privacy::access::Access::Read).await?;
     Ok(Json(envelope::message_data("Patient detail retrieved successfully", p.into())))
 }
 

@@ -55,12 +55,9 @@ pub async fn export(s: &AppState, tenant: &Tenant, kind: Kind, p: Prepared, head
     let now = s.deps.clock.now();
     let key = BlobKey::new(format!("T#{}/exports/{}/{}/{name}", tenant.slug(), now.format("%Y-%m-%d"), uuid::Uuid::new_v4().simple()))
         .map_err(|e| DomainError::Internal(e.to_string()))?;
-    s.blobs.put(&key, bytes, XLSX).await.map_err(|e| DomainError::Internal(format!("storing the export failed: {e}")))?;
-    let link = s
-        .blobs
-        .download_url(&key, &url.base, EXPORT_LINK_TTL)
-        .await
-        .map_err(|e| DomainError::Internal(format!("signing the export link failed: {e}")))?;
+    // S3 down: a 503 that says so (`DomainError::from`), and no link to a file that is not there.
+    s.blobs.put(&key, bytes, XLSX).await.map_err(DomainError::from)?;
+    let link = s.blobs.download_url(&key, &url.base, EXPORT_LINK_TTL).await.map_err(DomainError::from)?;
     let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     if wants_json {
         return Ok(Json(ExportLink { status: "success", url: link }).into_response());
