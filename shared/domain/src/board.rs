@@ -126,32 +126,7 @@ fn poly_kind() -> String {
     "poly".into()
 }
 
-/// A service after the doctor on the board (pharmacy, laboratory, cashier): the numbers called
-/// (at the pharmacy: ready to collect) and how many wait.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceBoard {
-    /// `"service"`.
-    pub kind: String,
-    pub service_id: i64,
-    pub service_name: String,
-    /// `pharmacy`, `laboratory`, `cashier`, `other`.
-    pub service_kind: crate::clinic_flow::services::ServiceKind,
-    pub called: Vec<crate::clinic_flow::services::ServiceNumber>,
-    pub waiting: i64,
-    pub last_call: Option<ServiceCall>,
-}
-
-/// A service's latest call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceCall {
-    pub queue_number: i64,
-    pub poly_id: i64,
-    /// `called`, or at the pharmacy `ready`.
-    pub status: String,
-    pub number_of_calls: i64,
-    pub priority: bool,
-    pub at: String,
-}
+pub use crate::clinic_flow::services::{ServiceBoard, ServiceCall};
 
 /// One section of the board: a poly (the seed's) or a service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -400,12 +375,6 @@ async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResu
     Ok((out, services, closed))
 }
 
-/// The services' day queue (`clinic_flow::services`): one Query.
-async fn service_day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<antrean_store::Item>> {
-    let partition = crate::clinic_flow::services::day_partition(tenant, &date.format("%Y-%m-%d").to_string());
-    Ok(antrean_store::query_all(deps.table.as_ref(), Query::partition(partition).sort(SortKey::Any)).await?)
-}
-
 /// The clinic's day as its boards see it: today in the clinic's time zone (its
 /// `clinic_timezone` config, as for the queue and the reports).
 pub async fn today(deps: &Deps, tenant: &Tenant) -> DomainResult<NaiveDate> {
@@ -430,7 +399,7 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
         source.day(deps, tenant, date),
         last_calls(deps, tenant, date),
         record::list::<crate::clinic_flow::services::Service>(deps, tenant, false),
-        service_day(deps, tenant, date)
+        crate::clinic_flow::services::day(deps, tenant, date)
     )?;
     let name = settings.name.unwrap_or_else(|| tenant.slug().to_string());
     let timezone = settings.zone.name().to_string();

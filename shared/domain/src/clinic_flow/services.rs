@@ -321,6 +321,39 @@ pub fn numbers_of(items: &[antrean_store::Item], service_id: i64) -> (Vec<Servic
     (called, waiting)
 }
 
+/// A service after the doctor on the board (pharmacy, laboratory, cashier): the numbers called
+/// (at the pharmacy: ready to collect) and how many wait.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceBoard {
+    /// `"service"`.
+    pub kind: String,
+    pub service_id: i64,
+    pub service_name: String,
+    /// `pharmacy`, `laboratory`, `cashier`, `other`.
+    pub service_kind: ServiceKind,
+    pub called: Vec<ServiceNumber>,
+    pub waiting: i64,
+    pub last_call: Option<ServiceCall>,
+}
+
+/// A service's latest call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCall {
+    pub queue_number: i64,
+    pub poly_id: i64,
+    /// `called`, or at the pharmacy `ready`.
+    pub status: String,
+    pub number_of_calls: i64,
+    pub priority: bool,
+    pub at: String,
+}
+
+/// The services' day queue, every service: one Query.
+pub async fn day(deps: &Deps, tenant: &Tenant, date: chrono::NaiveDate) -> DomainResult<Vec<antrean_store::Item>> {
+    let partition = day_partition(tenant, &date.format("%Y-%m-%d").to_string());
+    Ok(antrean_store::query_all(deps.table.as_ref(), antrean_store::Query::partition(partition).sort(antrean_store::SortKey::Any)).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
