@@ -210,7 +210,7 @@ async fn a_mixed_day_with_ten_percent_faults_loses_nothing() {
     let mut deps: Deps = app.deps().await;
     for hour in 1..=12 {
         deps.clock = Arc::new(Later(chrono::Duration::hours(hour)));
-        let _ = webhook::retry_due(&deps, &antrean_domain::webhook::http::ReqwestSender::standard().unwrap()).await;
+        let _ = webhook::retry_due(&deps, &antrean_domain::webhook::http::ReqwestSender::development().unwrap()).await;
         if webhook::outbox(&deps, &tenant).await.map(|o| o.is_empty()).unwrap_or(false) {
             break;
         }
