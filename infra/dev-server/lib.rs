@@ -260,6 +260,7 @@ pub async fn serve(config: Config, on_bound: impl FnOnce(SocketAddr)) -> Result<
     };
     let _retries = every.map(|every| AbortOnDrop(tokio::spawn(retry_webhooks(server.state.deps.clone(), server.state.webhooks.clone(), every))));
     let _no_shows = AbortOnDrop(tokio::spawn(sweep_no_shows(server.state.deps.clone())));
+    let _end_of_day = AbortOnDrop(tokio::spawn(close_days(server.state.clone())));
     axum::serve(listener, server.router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
 }
 
@@ -302,6 +303,30 @@ async fn sweep_no_shows(deps: Deps) {
             Ok(0) => {}
             Ok(n) => tracing::info!(marked = n, "no-show sweep"),
             Err(e) => tracing::warn!(error = %e, "no-show sweep failed; trying again later"),
+        }
+    }
+}
+
+/// How often the dev server looks for clinic days whose close time has passed.
+pub const END_OF_DAY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The dev server's stand-in for the scheduled `end-of-day` Lambda: closes due days on the
+/// server's clock and clears those days' boards.
+async fn close_days(state: antrean_api::AppState) {
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + END_OF_DAY_EVERY, END_OF_DAY_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match antrean_domain::clinic_flow::end_of_day::sweep(&state.deps).await {
+            Ok(closed) => {
+                for (slug, day) in closed {
+                    tracing::info!(clinic = %slug, date = %day.date, no_shows = day.no_shows.len(), left = day.left_in_progress.len(), "day closed");
+                    if let (Ok(tenant), Ok(date)) = (antrean_domain::Tenant::parse(&slug), chrono::NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")) {
+                        state.live.changed(&state.deps, &tenant, date).await;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "end of day failed; trying again in a minute"),
         }
     }
 }

@@ -232,6 +232,7 @@ pub fn historic_visits(visits: &[Visit], poly_ids: &[i64; 3], status_ids: &HashM
                     waiting_doctor_at: ts(s.waiting_doctor_at),
                     with_doctor_at: ts(s.with_doctor_at),
                     finished_at: ts(s.finished_at),
+                    ..Default::default()
                 },
                 created_at: stamp(registered),
                 updated_at: stamp(last_change),

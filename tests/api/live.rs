@@ -155,7 +155,8 @@ async fn a_board_gets_the_snapshot_at_once_and_on_hello(store: Store) {
     assert_eq!(keys, ["umum", "gigi", "kesehatan_ibu_anak"], "keyed by poly in id order, trashed polies left out: {s}");
     assert_eq!(
         s["data"]["umum"],
-        json!({"poly_id": 1, "poly_name": "Poli Umum", "queue_number_anamnesa": null, "queue_number_with_doctor": null, "last_call": null})
+        json!({"kind": "poly", "poly_id": 1, "poly_name": "Poli Umum", "queue_number_anamnesa": null, "queue_number_with_doctor": null,
+            "queue_number_anamnesa_priority": false, "queue_number_with_doctor_priority": false, "rooms": [], "last_call": null})
     );
     ws.send(json!({"action": "hello"})).await;
     let again = ws.snapshot().await;

@@ -8,6 +8,7 @@ mod auth;
 mod bpjs;
 mod bpjs_ws;
 mod checkup_schedules;
+mod clinic_flow;
 mod configuration;
 mod configuration_faq;
 mod dashboard;

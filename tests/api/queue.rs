@@ -184,7 +184,7 @@ async fn the_queue_list_pages_one_day(store: Store) {
     let row = &page["data"][0];
     assert_eq!(keys(row), [
         "id", "reservation_id", "poly_id", "queue_number", "date", "re_reservation_time", "call_time", "created_at", "updated_at", "deleted_at",
-        "number_of_calls", "notification_status", "ticket_code", "reservation"
+        "number_of_calls", "notification_status", "ticket_code", "priority", "priority_reasons", "birth_date", "room_id", "room", "reservation"
     ]);
     assert_eq!(row["queue_number"], "1", "the seed's queue list shows the number as a string");
     assert_eq!(row["reservation"]["patient"]["patient_name"], "Pasien 1");

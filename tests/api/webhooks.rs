@@ -124,6 +124,7 @@ fn event(n: i64) -> CallEvent {
         poly_id: 1,
         poly_name: "Poli Umum".into(),
         date: chrono::NaiveDate::from_ymd_opt(2025, 12, 29).unwrap(),
+        room: None,
     }
 }
 

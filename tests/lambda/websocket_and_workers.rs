@@ -160,7 +160,7 @@ async fn websocket_events_connect_say_hello_and_disconnect() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the Lambda bootstraps: bash infra/scripts/lambda-events.sh (CI runs it after the build)"]
 async fn scheduled_workers_run_on_their_eventbridge_events() {
-    let w = World::start_with(Some(&["webhook-retry", "no-show"])).await;
+    let w = World::start_with(Some(&["webhook-retry", "no-show", "end-of-day"])).await;
     let retry = w
         .lambda
         .invoke(
@@ -181,4 +181,12 @@ async fn scheduled_workers_run_on_their_eventbridge_events() {
         )
         .await;
     assert_eq!(sweep, json!({"marked": 0}));
+    // End of day: yesterday (no schedules, no close time: it ended at midnight) closes with
+    // nobody waiting; a second run finds nothing left to close.
+    let event = events::scheduled("antrean-EndOfDayFunctionEvery5Minutes");
+    let first = w.lambda.invoke("end-of-day", &event).await;
+    let days = first["closed"].as_array().unwrap_or_else(|| panic!("{first}"));
+    assert!(days.iter().all(|d| d["no_shows"] == 0 && d["left_in_progress"] == 0), "{first}");
+    let again = w.lambda.invoke("end-of-day", &event).await;
+    assert!(again["closed"].as_array().is_some_and(|d| d.iter().all(|d| !days.contains(d))), "closed only once: {first} then {again}");
 }

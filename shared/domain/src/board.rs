@@ -54,23 +54,96 @@ pub struct LastCall {
     pub number_of_calls: i64,
     /// When it was called (seed timestamp format).
     pub at: String,
+    /// The room called to ("Ruang 2"), absent when the call named none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// A priority patient (elderly, disability, pregnancy, emergency: as the clinic counts).
+    #[serde(default)]
+    pub priority: bool,
+}
+
+/// Who is in one room of a poly now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomBoard {
+    pub room_id: i64,
+    pub room: String,
+    pub queue_number: i64,
+    pub priority: bool,
+}
+
+/// What the queue says of one poly's day: the numbers at anamnesa and with the doctor (seed
+/// `GET /api/queue/current`), whether they are priority, and who is in each room.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayNumbers {
+    pub anamnesa: Option<i64>,
+    pub with_doctor: Option<i64>,
+    pub anamnesa_priority: bool,
+    pub with_doctor_priority: bool,
+    pub rooms: Vec<RoomBoard>,
+}
+
+impl DayNumbers {
+    /// From the day's queue as read (any polies).
+    pub fn of(entries: &[crate::reservation::DayEntry], poly_id: i64) -> DayNumbers {
+        let (anamnesa, with_doctor) = crate::queue::current_of(entries, poly_id);
+        let is_priority = |n: Option<i64>| n.is_some_and(|n| entries.iter().any(|e| e.poly_id == poly_id && e.queue_number == n && e.priority));
+        let mut rooms: Vec<RoomBoard> = Vec::new();
+        let mut in_rooms: Vec<&crate::reservation::DayEntry> =
+            entries.iter().filter(|e| e.poly_id == poly_id && e.status_code == crate::reservation::WITH_DOCTOR && e.room_id.is_some()).collect();
+        // The one called in last in each room.
+        in_rooms.sort_by_key(|e| std::cmp::Reverse((e.called_ms.unwrap_or_default(), e.queue_number)));
+        for e in in_rooms {
+            let (Some(room_id), Some(room)) = (e.room_id, &e.room) else { continue };
+            if !rooms.iter().any(|r| r.room_id == room_id) {
+                rooms.push(RoomBoard { room_id, room: room.clone(), queue_number: e.queue_number, priority: e.priority });
+            }
+        }
+        rooms.sort_by(|a, b| a.room.cmp(&b.room).then(a.room_id.cmp(&b.room_id)));
+        DayNumbers { anamnesa, with_doctor, anamnesa_priority: is_priority(anamnesa), with_doctor_priority: is_priority(with_doctor), rooms }
+    }
 }
 
 /// One poly on the board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolyBoard {
+    /// `"poly"` (service sections, pharmacy and the like, say `"service"`).
+    #[serde(default = "poly_kind")]
+    pub kind: String,
     pub poly_id: i64,
     pub poly_name: String,
     /// The number now at anamnesa (seed: `queue_number_anamnesa`), `null` when none.
     pub queue_number_anamnesa: Option<i64>,
     /// The number now with the doctor (seed: `queue_number_with_doctor`), `null` when none.
     pub queue_number_with_doctor: Option<i64>,
+    /// Whether the number at anamnesa / with the doctor is a priority patient.
+    #[serde(default)]
+    pub queue_number_anamnesa_priority: bool,
+    #[serde(default)]
+    pub queue_number_with_doctor_priority: bool,
+    /// Who is in each room now (polies with rooms), by room name.
+    #[serde(default)]
+    pub rooms: Vec<RoomBoard>,
     pub last_call: Option<LastCall>,
 }
 
-/// The seed's payload: polies keyed by [`poly_key`], in poly id order.
+fn poly_kind() -> String {
+    "poly".into()
+}
+
+pub use crate::clinic_flow::services::{ServiceBoard, ServiceCall};
+
+/// One section of the board: a poly (the seed's) or a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Section {
+    Poly(PolyBoard),
+    Service(ServiceBoard),
+}
+
+/// The seed's payload: polies keyed by [`poly_key`], in poly id order, then the services
+/// (`service_<key>`), in id order.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Polies(pub Vec<(String, PolyBoard)>);
+pub struct Polies(pub Vec<(String, Section)>);
 
 impl Serialize for Polies {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -95,7 +168,10 @@ impl<'de> Deserialize<'de> for Polies {
 
 impl Polies {
     pub fn get(&self, key: &str) -> Option<&PolyBoard> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+            Section::Poly(p) => Some(p),
+            Section::Service(_) => None,
+        })
     }
 }
 
@@ -171,7 +247,7 @@ pub fn poly_keys(polies: &[(i64, String)]) -> Vec<String> {
 #[async_trait]
 pub trait QueueNumbers: Send + Sync {
     /// Every poly's numbers of one day, by poly id (a poly nobody is at may be missing).
-    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, (Option<i64>, Option<i64>)>>;
+    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, DayNumbers>>;
 }
 
 /// The queue engine's own numbers: one Query on the day's queue for every poly.
@@ -179,15 +255,15 @@ pub struct FromQueue;
 
 #[async_trait]
 impl QueueNumbers for FromQueue {
-    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, (Option<i64>, Option<i64>)>> {
+    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, DayNumbers>> {
         let entries = crate::reservation::day_entries(deps, tenant, date, None).await?;
         let polies: BTreeSet<i64> = entries.iter().map(|e| e.poly_id).collect();
-        Ok(polies.into_iter().map(|p| (p, crate::queue::current_of(&entries, p))).collect())
+        Ok(polies.into_iter().map(|p| (p, DayNumbers::of(&entries, p))).collect())
     }
 }
 
 /// The last calls of one clinic day: `T#<clinic>#BOARD#<yyyy-mm-dd>` / `<poly id>`.
-fn calls_partition(tenant: &Tenant, date: NaiveDate) -> String {
+pub(crate) fn calls_partition(tenant: &Tenant, date: NaiveDate) -> String {
     tenant.partition(&format!("BOARD#{}", date.format("%Y-%m-%d")))
 }
 
@@ -195,7 +271,7 @@ fn calls_partition(tenant: &Tenant, date: NaiveDate) -> String {
 const CALL_RETENTION_DAYS: i64 = 3;
 
 /// A number called to anamnesa or in to the doctor (the queue's call event).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub poly_id: i64,
     pub date: NaiveDate,
@@ -203,6 +279,9 @@ pub struct Call {
     pub stage: Stage,
     pub number_of_calls: i64,
     pub at: DateTime<Utc>,
+    /// The room called to, by name.
+    pub room: Option<String>,
+    pub priority: bool,
 }
 
 /// Remembers a call so boards can announce it. Written after the call itself; an older call
@@ -226,20 +305,64 @@ pub async fn record_call(deps: &Deps, tenant: &Tenant, call: &Call) -> DomainRes
 /// The call as one unconditional op, for the queue move's own atomic write: the move that
 /// commits last is the call the board shows.
 pub fn call_op(tenant: &Tenant, call: &Call) -> Op {
-    let Call { poly_id, date, queue_number, stage, number_of_calls, at } = *call;
+    let Call { poly_id, date, queue_number, stage, number_of_calls, at, .. } = *call;
     let at_ms = at.timestamp_millis();
-    let update = Update::new()
+    let room = match &call.room {
+        Some(r) => Update::new().set("room", r.clone()),
+        None => Update::new().remove("room"),
+    };
+    let update = room
         .set("queue_number", queue_number)
         .set("stage", serde_json::to_value(stage).unwrap_or(Value::Null))
         .set("number_of_calls", number_of_calls)
         .set("at", stamp(at))
         .set("at_ms", at_ms)
+        .set("priority", call.priority)
         .set(antrean_store::TTL_ATTRIBUTE, at.timestamp() + CALL_RETENTION_DAYS * 86_400);
     Op::update(Key::new(calls_partition(tenant, date), id_key(poly_id)), update)
 }
 
-async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<(i64, LastCall)>> {
+/// The mark the end of the day leaves beside the day's last calls: a closed day's boards are
+/// empty (`clinic_flow::end_of_day`). Put once; a second close finds it there.
+pub fn closed_op(tenant: &Tenant, date: NaiveDate, at: DateTime<Utc>, facts: Value) -> Op {
+    let mut item = crate::reservation::item_with(&Key::new(calls_partition(tenant, date), CLOSED), facts);
+    item.insert("closed_at".into(), stamp(at).into());
+    item.insert(antrean_store::TTL_ATTRIBUTE.into(), (at.timestamp() + CALL_RETENTION_DAYS * 86_400).into());
+    Op::put_new(item)
+}
+
+/// The sort key of a day's closed mark (the polies' are 12-digit ids).
+const CLOSED: &str = "CLOSED";
+
+/// Whether the day is closed, and the mark's facts.
+pub async fn closed(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Option<antrean_store::Item>> {
+    Ok(deps.table.get(&Key::new(calls_partition(tenant, date), CLOSED)).await?)
+}
+
+/// The day's last calls by poly and by service, and whether the day is closed (its mark is in
+/// the same partition).
+async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<(Vec<(i64, LastCall)>, Vec<(i64, ServiceCall)>, bool)> {
     let items = antrean_store::query_all(deps.table.as_ref(), Query::partition(calls_partition(tenant, date)).sort(SortKey::Any)).await?;
+    let closed = items.iter().any(|i| i.get("sk").and_then(Value::as_str) == Some(CLOSED));
+    let mut services = Vec::new();
+    for item in &items {
+        let Some(id) = item.get("sk").and_then(Value::as_str).and_then(|s| s.strip_prefix(crate::clinic_flow::services::CALL_PREFIX)).and_then(|s| s.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let n = |k: &str| item.get(k).and_then(Value::as_i64).unwrap_or_default();
+        services.push((
+            id,
+            ServiceCall {
+                queue_number: n("queue_number"),
+                poly_id: n("poly_id"),
+                status: item.get("status").and_then(Value::as_str).unwrap_or_default().to_string(),
+                number_of_calls: n("number_of_calls"),
+                priority: item.get("priority").and_then(Value::as_bool).unwrap_or(false),
+                at: item.get("at").and_then(Value::as_str).unwrap_or_default().to_string(),
+            },
+        ));
+    }
     let mut out = Vec::new();
     for item in items {
         let Some(id) = item.get("sk").and_then(Value::as_str).and_then(|s| s.parse::<i64>().ok()) else { continue };
@@ -248,10 +371,12 @@ async fn last_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResu
             stage: item.get("stage").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or(Stage::Anamnesa),
             number_of_calls: item.get("number_of_calls").and_then(Value::as_i64).unwrap_or(1),
             at: item.get("at").and_then(Value::as_str).unwrap_or_default().to_string(),
+            room: item.get("room").and_then(Value::as_str).map(str::to_string),
+            priority: item.get("priority").and_then(Value::as_bool).unwrap_or(false),
         };
         out.push((id, call));
     }
-    Ok(out)
+    Ok((out, services, closed))
 }
 
 /// The clinic's day as its boards see it: today in the clinic's time zone (its
@@ -272,11 +397,13 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
     let at = stamp(deps.clock.now());
     // The clinic's name and zone (the board's clock) with the polies, their numbers and last
     // calls: four reads at most, side by side.
-    let (settings, mut polies, numbers, calls) = futures::try_join!(
+    let (settings, mut polies, numbers, (calls, service_calls, closed), services, service_day) = futures::try_join!(
         crate::configuration::settings::settings(deps, tenant),
         record::list::<Poly>(deps, tenant, false),
         source.day(deps, tenant, date),
-        last_calls(deps, tenant, date)
+        last_calls(deps, tenant, date),
+        record::list::<crate::clinic_flow::services::Service>(deps, tenant, false),
+        crate::clinic_flow::services::day(deps, tenant, date)
     )?;
     let name = settings.name.unwrap_or_else(|| tenant.slug().to_string());
     let timezone = settings.zone.name().to_string();
@@ -284,17 +411,41 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
     let keys = poly_keys(&polies.iter().map(|p| (p.id, p.data.name.clone())).collect::<Vec<_>>());
     let mut data = Vec::with_capacity(polies.len());
     for (poly, key) in polies.into_iter().zip(keys) {
-        let (anamnesa, with_doctor) = numbers.get(&poly.id).copied().unwrap_or((None, None));
-        let last_call = calls.iter().find(|(id, _)| *id == poly.id).map(|(_, c)| c.clone());
+        // A closed day's boards are cleared: whoever staff still finish is not called any more.
+        let n = if closed { DayNumbers::default() } else { numbers.get(&poly.id).cloned().unwrap_or_default() };
+        let last_call = if closed { None } else { calls.iter().find(|(id, _)| *id == poly.id).map(|(_, c)| c.clone()) };
         data.push((
             key,
-            PolyBoard {
+            Section::Poly(PolyBoard {
+                kind: poly_kind(),
                 poly_id: poly.id,
                 poly_name: poly.data.name,
-                queue_number_anamnesa: anamnesa,
-                queue_number_with_doctor: with_doctor,
+                queue_number_anamnesa: n.anamnesa,
+                queue_number_with_doctor: n.with_doctor,
+                queue_number_anamnesa_priority: n.anamnesa_priority,
+                queue_number_with_doctor_priority: n.with_doctor_priority,
+                rooms: n.rooms,
                 last_call,
-            },
+            }),
+        ));
+    }
+    let mut services = services;
+    services.sort_by_key(|s| s.id);
+    let keys = poly_keys(&services.iter().map(|s| (s.id, s.data.name.clone())).collect::<Vec<_>>());
+    for (service, key) in services.into_iter().zip(keys) {
+        let (called, waiting) = if closed { (vec![], 0) } else { crate::clinic_flow::services::numbers_of(&service_day, service.id) };
+        let last_call = if closed { None } else { service_calls.iter().find(|(id, _)| *id == service.id).map(|(_, c)| c.clone()) };
+        data.push((
+            format!("service_{key}"),
+            Section::Service(ServiceBoard {
+                kind: "service".into(),
+                service_id: service.id,
+                service_name: service.data.name,
+                service_kind: service.data.kind,
+                called,
+                waiting,
+                last_call,
+            }),
         ));
     }
     Ok(Snapshot {
@@ -398,8 +549,8 @@ mod tests {
 
     #[async_trait]
     impl QueueNumbers for Fixed {
-        async fn day(&self, _: &Deps, _: &Tenant, _: NaiveDate) -> DomainResult<HashMap<i64, (Option<i64>, Option<i64>)>> {
-            Ok(HashMap::from([(1, (Some(12), Some(15)))]))
+        async fn day(&self, _: &Deps, _: &Tenant, _: NaiveDate) -> DomainResult<HashMap<i64, DayNumbers>> {
+            Ok(HashMap::from([(1, DayNumbers { anamnesa: Some(12), with_doctor: Some(15), with_doctor_priority: true, ..Default::default() })]))
         }
     }
 
@@ -432,6 +583,8 @@ mod tests {
             stage: Stage::WithDoctor,
             number_of_calls: calls,
             at: t0 + chrono::Duration::seconds(secs),
+            room: Some("Ruang 2".into()),
+            priority: false,
         };
         record_call(&deps, &tenant, &call(15, 1, 0)).await.unwrap();
         record_call(&deps, &tenant, &call(15, 2, 30)).await.unwrap();
@@ -445,8 +598,10 @@ mod tests {
         assert_eq!(v["date"], "2026-01-10");
         assert_eq!(
             v["data"]["umum"],
-            serde_json::json!({"poly_id": 1, "poly_name": "Poli Umum", "queue_number_anamnesa": 12, "queue_number_with_doctor": 15,
-                "last_call": {"queue_number": 15, "stage": "with_doctor", "number_of_calls": 2, "at": "2026-01-10T02:00:30.000000Z"}})
+            serde_json::json!({"kind": "poly", "poly_id": 1, "poly_name": "Poli Umum", "queue_number_anamnesa": 12, "queue_number_with_doctor": 15,
+                "queue_number_anamnesa_priority": false, "queue_number_with_doctor_priority": true, "rooms": [],
+                "last_call": {"queue_number": 15, "stage": "with_doctor", "number_of_calls": 2, "at": "2026-01-10T02:00:30.000000Z",
+                    "room": "Ruang 2", "priority": false}})
         );
         assert_eq!(v["data"]["gigi"]["last_call"], Value::Null);
         assert_eq!(v["data"]["gigi"]["queue_number_anamnesa"], Value::Null);
@@ -461,13 +616,17 @@ mod tests {
     #[test]
     fn the_payload_is_keyed_by_poly_in_order() {
         let pb = |id, name: &str| PolyBoard {
+            kind: poly_kind(),
+            queue_number_anamnesa_priority: false,
+            queue_number_with_doctor_priority: false,
+            rooms: vec![],
             poly_id: id,
             poly_name: name.into(),
             queue_number_anamnesa: Some(12),
             queue_number_with_doctor: Some(15),
             last_call: None,
         };
-        let polies = Polies(vec![("umum".into(), pb(1, "Poli Umum")), ("gigi".into(), pb(2, "Poli Gigi"))]);
+        let polies = Polies(vec![("umum".into(), Section::Poly(pb(1, "Poli Umum"))), ("gigi".into(), Section::Poly(pb(2, "Poli Gigi")))]);
         let v = serde_json::to_value(&polies).unwrap();
         assert_eq!(v["umum"]["queue_number_anamnesa"], 12);
         assert_eq!(v["gigi"]["queue_number_with_doctor"], 15);

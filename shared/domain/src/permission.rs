@@ -66,6 +66,10 @@ permissions! {
     BoardWatch => "board.watch": "watch the live queue board",
     BpjsView => "bpjs.view": "see the BPJS antrean configuration (never its secrets), mapping and sync list",
     BpjsManage => "bpjs.manage": "configure BPJS antrean, map polies and doctors to BPJS codes, send due BPJS events now",
+    RoomsManage => "rooms.manage": "create, edit and remove a poly's rooms and their doctors, and the services (pharmacy, laboratory, cashier)",
+    QueueService => "queue.service": "serve patients sent on to a service: call them, prepare and hand out medicine",
+    QueueSettings => "queue.settings": "set the priority criteria and policy and the day's close time",
+    QueueCloseDay => "queue.close_day": "close a queue day by hand (waiting numbers become no-shows)",
 }
 
 /// Documented as the strings clients send and receive (`"poly.view"`), not the Rust names.

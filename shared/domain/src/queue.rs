@@ -20,6 +20,9 @@ use serde_json::{json, Value};
 
 use crate::audit::{self, Action, Actor};
 use crate::board::{Call, Stage};
+use crate::clinic_flow::rooms::{self, Room};
+use crate::clinic_flow::{priority, settings as flow_settings};
+use crate::estimates::{self, ServiceTimes};
 use crate::clock::stamp;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::paging::Paging;
@@ -181,18 +184,25 @@ struct Around {
     patient: Option<Stored<crate::patient::Patient>>,
     poly: Option<Stored<Poly>>,
     bucket: Option<antrean_store::Item>,
+    /// The poly's recent consultations, when the move finishes one (`estimates`).
+    times: Option<ServiceTimes>,
 }
 
-async fn around(deps: &Deps, tenant: &Tenant, r: &Reservation) -> DomainResult<Around> {
-    let keys = [
+async fn around(deps: &Deps, tenant: &Tenant, r: &Reservation, finishing: bool) -> DomainResult<Around> {
+    let mut keys = vec![
         crate::patient::key(tenant, r.patient_id),
         record::record_key::<Poly>(tenant, r.poly_id),
         rollup::key(tenant, r.visit_date(), r.poly_id),
     ];
+    if finishing {
+        keys.push(estimates::key(tenant, r.poly_id));
+    }
     let mut items = deps.table.get_many(&keys, None).await?.into_iter();
     let patient = items.next().flatten().map(crate::patient::decode).transpose()?.map(|(p, _)| p);
     let poly = items.next().flatten().map(record::decode).transpose()?;
-    Ok(Around { patient, poly, bucket: items.next().flatten() })
+    let bucket = items.next().flatten();
+    let times = finishing.then(|| ServiceTimes::from_item(items.next().flatten().as_ref()));
+    Ok(Around { patient, poly, bucket, times })
 }
 
 /// The call a move makes (anamnesa and with-doctor moves, recalls included).
@@ -204,6 +214,9 @@ fn call_of(mv: Move, after: &Stored<Reservation>, now: chrono::DateTime<chrono::
         stage,
         number_of_calls: after.data.number_of_calls,
         at: now,
+        // The doctor's room; a call to anamnesa is to the nurses' desk, not to a room.
+        room: if stage == Stage::WithDoctor { after.data.room.clone() } else { None },
+        priority: after.data.priority,
     })
 }
 
@@ -243,11 +256,15 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
         }
         let now = deps.clock.now();
         let after = moved(&before, mv, step, target, now, tz);
-        let around = around(deps, tenant, &after.data).await?;
+        let sample = if mv == Move::Done { ServiceTimes::sample_of(&after.data, tz) } else { None };
+        let around = around(deps, tenant, &after.data, sample.is_some()).await?;
         let call = call_of(mv, &after, now);
         let mut ops = change_ops(tenant, tz, &before, version, &after, call.is_some())?;
         rollup::fold_extremes(&mut ops, tenant, around.bucket.as_ref(), Some(&before.data.facts(tz)), &after.data.facts(tz));
         ops.extend(call.as_ref().map(|c| crate::board::call_op(tenant, c)));
+        if let (Some(times), Some(sample)) = (&around.times, sample) {
+            ops.push(times.add_op(tenant, after.data.poly_id, &[sample]));
+        }
         ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now));
         match deps.table.write(ops).await {
             Ok(()) => {
@@ -281,6 +298,19 @@ pub fn parse_poly_day(body: &Value) -> DomainResult<(i64, NaiveDate)> {
     }
 }
 
+/// Call-next's body: the poly's day and, optionally, the room pressing (`room_id`).
+pub fn parse_call_next(body: &Value) -> DomainResult<(i64, NaiveDate, Option<i64>)> {
+    let mut errors = FieldErrors::new();
+    let poly = crate::validate::required_id(&mut errors, body, "poly_id");
+    let date = crate::validate::required_date(&mut errors, body, "date");
+    let room = crate::validate::optional_id(&mut errors, body, "room_id");
+    errors.into_result()?;
+    match (poly, date, room) {
+        (Some(p), Some(d), Some(r)) => Ok((p, d, r)),
+        _ => Err(DomainError::Internal("a checked call-next body lacks a field".into())),
+    }
+}
+
 /// The numbers now at anamnesa and with the doctor for one poly and day (seed
 /// `GET /api/queue/current`): the most recently called of each, `None` when nobody is there.
 pub async fn current(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate) -> DomainResult<(Option<i64>, Option<i64>)> {
@@ -310,48 +340,79 @@ pub struct NextCalled {
     pub call: Option<Call>,
 }
 
-/// Finishes the current patient (the one called in last) and calls in the lowest
-/// waiting-doctor number, in one atomic write (seed `PATCH /api/queue/call-next`). Nobody
-/// waiting: nothing changes.
-pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, date: NaiveDate) -> DomainResult<NextCalled> {
+/// Finishes the current patient (the one called in last, in this room when one is named) and
+/// calls in the next waiting-doctor number under the clinic's priority policy, to that room,
+/// in one atomic write (seed `PATCH /api/queue/call-next`). Nobody waiting: nothing changes.
+/// Two rooms pressing at once both pick the same patient; the write is conditioned on that
+/// reservation's version, so one wins and the other reads again and takes the next.
+pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64, date: NaiveDate, room_id: Option<i64>) -> DomainResult<NextCalled> {
     let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let entries = day_entries(deps, tenant, date, Some(poly_id)).await?;
-        let Some(next) = entries.iter().filter(|e| e.status_code == WAITING_DOCTOR).min_by_key(|e| e.queue_number) else {
-            // Nobody waiting: a poly that does not exist says so; nothing changes either way.
+        let (priority_one, regular_one) = priority::candidates(&entries);
+        if priority_one.is_none() && regular_one.is_none() {
+            // Nobody waiting: a poly or room that does not exist says so; nothing changes either way.
             if record::get::<Poly>(deps, tenant, poly_id).await?.is_none_or(|p| p.is_trashed()) {
                 return Err(invalid_poly());
             }
+            if let Some(id) = room_id {
+                rooms::checked(deps.table.get(&record::record_key::<Room>(tenant, id)).await?, poly_id)?;
+            }
             return Ok(NextCalled { finished: None, current: None, call: None });
-        };
-        // The current patient, as `current` shows it: the one called in last. Others with the
-        // doctor (a poly with two doctors) are finished by their own doctor's `done`.
-        let with = entries.iter().filter(|e| e.status_code == WITH_DOCTOR).max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number));
-        let ids: Vec<i64> = with.map(|e| e.id).into_iter().chain(std::iter::once(next.id)).collect();
-        // One batch: both reservations, their patients, the poly, the rollup bucket, and on the
-        // first try the clinic's settings and statuses.
-        let picked: Vec<&DayEntry> = with.into_iter().chain(std::iter::once(next)).collect();
+        }
+        // The current patient, as `current` shows it: the one called in last (in this room).
+        // Others with the doctor (another room) are finished by their own room's call-next or `done`.
+        let with = entries
+            .iter()
+            .filter(|e| e.status_code == WITH_DOCTOR && e.room_id == room_id)
+            .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number));
+        // Both candidates are read (the policy is in the same batch), one of them is called.
+        let picked: Vec<&DayEntry> = with.into_iter().chain(priority_one).chain(regular_one).collect();
+        let ids: Vec<i64> = picked.iter().map(|e| e.id).collect();
         let refs: Vec<(i64, i64)> = picked.iter().map(|e| (e.patient_id, poly_id)).collect();
-        let (mut nested, extra) = crate::nested::read_with(deps, tenant, &ids, &refs, &[rollup::key(tenant, date, poly_id)]).await?;
-        let bucket = extra.into_iter().next().flatten();
-        let records = nested.take_versioned(&ids);
+        // One batch: the reservations, their patients, the poly, the rollup bucket, the queue
+        // settings, the poly's consultation times, the room, and on the first try the clinic's
+        // settings and statuses.
+        let mut extra_keys = vec![rollup::key(tenant, date, poly_id), flow_settings::key(tenant), estimates::key(tenant, poly_id)];
+        extra_keys.extend(room_id.map(|id| record::record_key::<Room>(tenant, id)));
+        let (mut nested, extra) = crate::nested::read_with(deps, tenant, &ids, &refs, &extra_keys).await?;
+        let mut extra = extra.into_iter();
+        let bucket = extra.next().flatten();
+        let settings = flow_settings::from_item(extra.next().flatten().as_ref());
+        let times = ServiceTimes::from_item(extra.next().flatten().as_ref());
         if !nested.has_poly(poly_id) {
             return Err(invalid_poly());
         }
+        let room = match room_id {
+            Some(_) => Some(rooms::checked(extra.next().flatten(), poly_id)?),
+            None => None,
+        };
+        let Some(next) = priority::pick(&entries, priority_one, regular_one, &settings) else { continue };
+        let wanted: Vec<i64> = with.map(|e| e.id).into_iter().chain(std::iter::once(next.id)).collect();
+        let records: Vec<(Stored<Reservation>, i64)> = nested.take_versioned(&ids).into_iter().filter(|(r, _)| wanted.contains(&r.id)).collect();
         let (_, tz) = clinic_today(deps, tenant).await?;
         let statuses = statuses(deps, tenant).await?;
         let (done_id, with_id) = (status_by_code(&statuses, DONE)?.id, status_by_code(&statuses, WITH_DOCTOR)?.id);
         let now = deps.clock.now();
         let mut ops = Vec::new();
         let mut changes = Vec::new();
-        let mut stale = records.len() != ids.len();
+        let mut samples = Vec::new();
+        let mut stale = records.len() != wanted.len();
         for (before, version) in records {
             let (mv, status_id) = if before.id == next.id { (Move::WithDoctor, with_id) } else { (Move::Done, done_id) };
             if step(&before.data.status_code, mv) != Some(Step::Enter) {
                 stale = true;
                 break;
             }
-            let after = moved(&before, mv, Step::Enter, status_id, now, tz);
+            let mut after = moved(&before, mv, Step::Enter, status_id, now, tz);
+            if let (Move::WithDoctor, Some(room)) = (mv, &room) {
+                after.data.room_id = Some(room.id);
+                after.data.room = Some(room.data.name.clone());
+                after.data.doctor_id = room.data.doctor_id;
+            }
+            if mv == Move::Done {
+                samples.extend(ServiceTimes::sample_of(&after.data, tz));
+            }
             ops.extend(change_ops(tenant, tz, &before, version, &after, mv == Move::WithDoctor)?);
             ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, before.id, now));
             changes.push((before, after));
@@ -362,7 +423,19 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
             if let Some((b, a)) = changes.last() {
                 rollup::fold_extremes(&mut ops, tenant, bucket.as_ref(), Some(&b.data.facts(tz)), &a.data.facts(tz));
             }
-            let call = changes.last().map(|(_, c)| Call { poly_id, date, queue_number: c.data.queue_number, stage: Stage::WithDoctor, number_of_calls: 1, at: now });
+            if !samples.is_empty() {
+                ops.push(times.add_op(tenant, poly_id, &samples));
+            }
+            let call = changes.last().map(|(_, c)| Call {
+                poly_id,
+                date,
+                queue_number: c.data.queue_number,
+                stage: Stage::WithDoctor,
+                number_of_calls: 1,
+                at: now,
+                room: c.data.room.clone(),
+                priority: c.data.priority,
+            });
             ops.extend(call.as_ref().map(|c| crate::board::call_op(tenant, c)));
             match deps.table.write(ops).await {
                 Ok(()) => {
@@ -453,6 +526,7 @@ mod tests {
                 waiting_doctor_at: None,
                 with_doctor_at: None,
                 finished_at: None,
+                ..Default::default()
             },
             created_at: stamp(t0),
             updated_at: stamp(t0),

@@ -46,11 +46,11 @@ pub fn defaults() -> Vec<Role> {
         Role { name: SUPER_ADMIN.into(), permissions: Permission::ALL.to_vec() },
         Role {
             name: "Kepala Klinik".into(),
-            permissions: with(&[UsersView, RolesView, ConfigView, DashboardView, ReportsView, ReportsExport, AuditView, BpjsView]),
+            permissions: with(&[UsersView, RolesView, ConfigView, DashboardView, ReportsView, ReportsExport, AuditView, BpjsView, RoomsManage, QueueSettings, QueueCloseDay]),
         },
         Role { name: DOCTOR.into(), permissions: with(&[QueueDoctor, CheckupsManage]) },
         Role { name: "Perawat Anamnesa".into(), permissions: with(&[PatientsManage, QueueAnamnesa, QueueCancel]) },
-        Role { name: "Perawat Asisten".into(), permissions: with(&[QueueDoctor]) },
+        Role { name: "Perawat Asisten".into(), permissions: with(&[QueueDoctor, QueueService]) },
         Role {
             name: "Administrasi".into(),
             permissions: with(&[
@@ -62,6 +62,9 @@ pub fn defaults() -> Vec<Role> {
                 QueueCancel,
                 CheckupsManage,
                 ConfigView,
+                RoomsManage,
+                QueueCloseDay,
+                QueueService,
             ]),
         },
     ]

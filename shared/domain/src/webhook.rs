@@ -66,6 +66,8 @@ pub struct CallEvent {
     pub poly_id: i64,
     pub poly_name: String,
     pub date: chrono::NaiveDate,
+    /// The room called to ("Ruang 2"), when the call named one: sent as `room`.
+    pub room: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -170,7 +172,7 @@ pub fn verify_signature(secret: &str, body: &[u8], header: &str) -> bool {
 
 /// The POST body, key order as in the seed; the extra fields follow its three.
 pub fn body(tenant: &Tenant, event: &CallEvent, event_id: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
+    let mut body = json!({
         "current_queue": event.current_queue.to_string(),
         "status": event.status,
         "poly": event.poly_id,
@@ -178,8 +180,11 @@ pub fn body(tenant: &Tenant, event: &CallEvent, event_id: &str) -> Vec<u8> {
         "date": event.date.format("%Y-%m-%d").to_string(),
         "clinic": tenant.slug(),
         "event_id": event_id,
-    }))
-    .expect("a JSON object serialises")
+    });
+    if let Some(room) = &event.room {
+        body["room"] = json!(room);
+    }
+    serde_json::to_vec(&body).expect("a JSON object serialises")
 }
 
 fn headers(event_id: &str, attempt: i64, secret: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
@@ -633,6 +638,7 @@ mod tests {
             poly_id: 1,
             poly_name: "Poli Umum".into(),
             date: chrono::NaiveDate::from_ymd_opt(2025, 12, 29).unwrap(),
+            room: None,
         }
     }
 

@@ -165,7 +165,7 @@ pub async fn due(deps: &Deps, tenant: &Tenant, ticket_link: &(dyn Fn(&str) -> St
         let minutes = position::configured_minutes(deps, tenant).await?;
         let mut by_poly: HashMap<i64, PolyDay> = HashMap::new();
         for e in entries {
-            by_poly.entry(e.poly_id).or_insert_with(|| PolyDay { entries: vec![], configured_minutes: minutes, tz }).entries.push(e);
+            by_poly.entry(e.poly_id).or_insert_with(|| PolyDay { entries: vec![], configured_minutes: minutes, tz, learned: Default::default() }).entries.push(e);
         }
         days = by_poly;
         (schedules, doctors) = schedules_and_doctors(deps, tenant, &reservations).await?;

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use super::*;
 use crate::audit::{self, Action, Actor};
+use crate::clinic_flow::priority::{self, PriorityForm};
+use crate::clinic_flow::settings::{self as queue_settings, QueueSettings};
 use crate::clock::stamp;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::patient::{self, Patient, PatientForm};
@@ -32,6 +34,8 @@ pub struct ReservationForm {
     pub date: NaiveDate,
     /// BPJS antrean's `nik`, `nomorreferensi`, `jeniskunjungan` (optional).
     pub visit: crate::bpjs::VisitForm,
+    /// `priority_reasons` and `birth_date` (`clinic_flow::priority`).
+    pub priority: PriorityForm,
 }
 
 fn parse_bool(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<bool> {
@@ -57,6 +61,7 @@ impl ReservationForm {
         let bpjs = parse_bool(&mut errors, body, "bpjs");
         let date = validate::required_date(&mut errors, body, "date");
         let visit = crate::bpjs::VisitForm::parse(&mut errors, body);
+        let priority = PriorityForm::parse(&mut errors, body, date);
         if let Some(d) = date {
             if d < today {
                 errors.add("date", PAST_DATE);
@@ -67,7 +72,7 @@ impl ReservationForm {
         }
         errors.into_result()?;
         match (patient, poly_id, schedule_id, bpjs, date) {
-            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date, visit }),
+            (Some(patient), Some(poly_id), Some(schedule_id), Some(bpjs), Some(date)) => Ok(ReservationForm { patient, poly_id, schedule_id, bpjs, date, visit, priority }),
             _ => Err(DomainError::Internal("a form without errors lacks a field".into())),
         }
     }
@@ -101,6 +106,8 @@ struct Seen {
     /// The named schedule (`None` inside: missing or deleted), or the day's slots.
     asked: Option<Option<Slot>>,
     day_slots: Vec<Slot>,
+    /// The clinic's priority criteria (the queue settings).
+    queue_settings: QueueSettings,
 }
 
 fn last_of(item: Option<Item>) -> i64 {
@@ -127,6 +134,7 @@ impl Seen {
         if let Some(id) = form.schedule_id {
             keys.extend(schedule::slot_keys(tenant, id));
         }
+        keys.push(queue_settings::key(tenant));
         let context = crate::nested::Context::ask(tenant, &mut keys);
         let day_ids = async {
             match form.schedule_id {
@@ -145,6 +153,7 @@ impl Seen {
             Some(_) => Some(schedule::slot_from(items.next().flatten(), items.next().flatten())?),
             None => None,
         };
+        let queue_settings = queue_settings::from_item(items.next().flatten().as_ref());
         context.take(tenant, items)?;
         // The second read: the patient the numbers name (one id, or a refusal follows) and the day's schedules.
         let patient_id = match (by_wa, by_bpjs) {
@@ -160,7 +169,7 @@ impl Seen {
             None => None,
         };
         let day_slots = schedule::slots_from(form.poly_id, items)?;
-        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, bpjs, by_wa, by_bpjs, patient, asked, day_slots })
+        Ok(Seen { poly_live: poly.is_some_and(|p| !p.is_trashed()), last_id, last_number, last_patient, bpjs, by_wa, by_bpjs, patient, asked, day_slots, queue_settings })
     }
 
     /// The patient a form names: found by WhatsApp or BPJS number, or `None` (a new patient).
@@ -286,6 +295,7 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         let ticket = crate::ticket::TicketCode::generate(tenant);
         let kind_quota = crate::bpjs::quota::take_op(tenant, &slot, form.bpjs);
         let bpjs_visit = crate::bpjs::visit_of(&form, &patient, known.is_none(), last_number + 1, source, seen.bpjs.as_ref(), kind_quota.is_some());
+        let reasons = form.priority.reasons_on(form.date);
         let reservation = Stored {
             id,
             data: Reservation {
@@ -309,6 +319,10 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
                 with_doctor_at: None,
                 finished_at: None,
                 bpjs_visit,
+                priority: priority::is_priority(&reasons, &seen.queue_settings),
+                priority_reasons: reasons.clone(),
+                birth_date: form.priority.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                ..Default::default()
             },
             created_at: ts.clone(),
             updated_at: ts.clone(),

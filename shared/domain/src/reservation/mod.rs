@@ -58,7 +58,7 @@ pub fn is_open(code: &str) -> bool {
     matches!(code, WAITING | ANAMNESA | WAITING_DOCTOR | WITH_DOCTOR)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Reservation {
     pub patient_id: i64,
     pub poly_id: i64,
@@ -100,6 +100,25 @@ pub struct Reservation {
     /// configured BPJS, or whose form gave the BPJS fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bpjs_visit: Option<crate::bpjs::Visit>,
+    /// Served first under the clinic's priority policy: one of `priority_reasons` counted
+    /// under the clinic's criteria when the number was handed out (`clinic_flow::priority`).
+    #[serde(default)]
+    pub priority: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priority_reasons: Vec<crate::clinic_flow::priority::Criterion>,
+    /// The patient's birth date as given at registration (`YYYY-MM-DD`): the elderly criterion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    /// The room the patient was called in to, its name as announced, and its doctor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor_id: Option<i64>,
+    /// Where the patient was sent on to after the doctor, in order; the last is where they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<crate::clinic_flow::services::ServiceStage>,
 }
 
 impl Record for Reservation {
@@ -175,12 +194,13 @@ pub(crate) fn day_item(tenant: &Tenant, id: i64, r: &Reservation, called_ms: Opt
         serde_json::json!({
             "id": id, "poly_id": r.poly_id, "patient_id": r.patient_id, "queue_number": r.queue_number,
             "status_code": r.status_code, "status_id": r.status_id, "called_ms": called_ms, "bpjs": r.bpjs,
+            "priority": r.priority,
         }),
     )
 }
 
 /// One number of a poly's day, as the day's queue index holds it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DayEntry {
     pub id: i64,
     pub poly_id: i64,
@@ -192,6 +212,12 @@ pub struct DayEntry {
     pub called_ms: Option<i64>,
     /// The insurance, on index items written since it is kept there (`None` on older ones).
     pub bpjs: Option<bool>,
+    pub priority: bool,
+    /// When the number was called in to the doctor (ms), for the priority policy's count.
+    pub doctor_ms: Option<i64>,
+    /// The room it was called in to, and the room's name.
+    pub room_id: Option<i64>,
+    pub room: Option<String>,
 }
 
 pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
@@ -205,6 +231,10 @@ pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
         status_id: n("status_id").unwrap_or_default(),
         called_ms: n("called_ms"),
         bpjs: item.get("bpjs").and_then(Value::as_bool),
+        priority: item.get("priority").and_then(Value::as_bool).unwrap_or(false),
+        doctor_ms: n("doctor_ms"),
+        room_id: n("room_id"),
+        room: item.get("room").and_then(Value::as_str).map(str::to_string),
     })
 }
 
@@ -287,6 +317,13 @@ pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, 
     let mut index = Update::new().set("status_code", a.status_code.clone()).set("status_id", a.status_id).set("bpjs", a.bpjs);
     if called {
         index = index.set("called_ms", parse_stamp(&after.updated_at).map(|t| t.timestamp_millis()));
+    }
+    // Called in to the doctor (not a recall): when, and in which room.
+    if b.with_doctor_at != a.with_doctor_at {
+        index = index.set("doctor_ms", a.with_doctor_at.as_deref().and_then(parse_stamp).map(|t| t.timestamp_millis()));
+        if let (Some(id), Some(name)) = (a.room_id, &a.room) {
+            index = index.set("room_id", id).set("room", name.clone());
+        }
     }
     ops.push(Op::update(day_key(tenant, a), index));
     ops.extend(rollup::delta_ops(tenant, Some(&b.facts(tz)), &a.facts(tz)));

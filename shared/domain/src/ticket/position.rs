@@ -3,14 +3,16 @@
 //! TIME reminders, so the patient hears the same estimate everywhere.
 //!
 //! The estimate: the later of now and the reservation's schedule start, plus the patients
-//! ahead times the minutes per patient. Minutes per patient: the clinic's config
-//! `minutes_per_patient` (1–240), else the schedule's span divided by its quota, else 10.
-//! With two doctors on one poly the estimate errs late, never early.
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+//! ahead times the time per patient, shared by the rooms serving now. Time per patient: the
+//! median of the poly's recent consultations (`estimates`, learned from its own history) where
+//! history allows; else the clinic's config `minutes_per_patient` (1–240), else the
+//! schedule's span divided by its quota, else 10 minutes.
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::configuration::config::config_value;
 use crate::error::DomainResult;
+use crate::estimates::{self, ServiceTimes};
 use crate::queue::current_of;
 use crate::reservation::{day_entries, is_open, DayEntry, Reservation, WITH_DOCTOR};
 use crate::schedule::Schedule;
@@ -37,6 +39,8 @@ pub struct PolyDay {
     pub entries: Vec<DayEntry>,
     pub configured_minutes: Option<i64>,
     pub tz: Tz,
+    /// The poly's recent consultations (empty: nothing learned yet).
+    pub learned: ServiceTimes,
 }
 
 /// The clinic's `minutes_per_patient`, when it is a sensible number.
@@ -46,8 +50,10 @@ pub async fn configured_minutes(deps: &Deps, tenant: &Tenant) -> DomainResult<Op
 
 impl PolyDay {
     pub async fn load(deps: &Deps, tenant: &Tenant, poly_id: i64, date: NaiveDate, tz: Tz) -> DomainResult<PolyDay> {
-        let (entries, configured_minutes) = futures::future::try_join(day_entries(deps, tenant, date, Some(poly_id)), configured_minutes(deps, tenant)).await?;
-        Ok(PolyDay { entries, configured_minutes, tz })
+        let (entries, configured_minutes, learned) = futures::try_join!(day_entries(deps, tenant, date, Some(poly_id)), configured_minutes(deps, tenant), async {
+            Ok(ServiceTimes::from_item(deps.table.get(&estimates::key(tenant, poly_id)).await?.as_ref()))
+        })?;
+        Ok(PolyDay { entries, configured_minutes, tz, learned })
     }
 
     /// The minutes one patient takes under `schedule`.
@@ -60,6 +66,18 @@ impl PolyDay {
             (Some(span), Some(q)) if q > 0 && span > 0 => (span / q).clamp(1, 240),
             _ => DEFAULT_MINUTES,
         }
+    }
+
+    /// The seconds one patient takes at `at`: learned where the history allows, else
+    /// [`Self::minutes_per_patient`].
+    pub fn seconds_per_patient(&self, schedule: Option<&Schedule>, at: DateTime<Utc>) -> i64 {
+        self.learned.median_seconds(at.with_timezone(&self.tz).hour(), None).unwrap_or_else(|| self.minutes_per_patient(schedule) * 60)
+    }
+
+    /// Rooms calling patients in now (each serves the line in parallel); at least one.
+    pub fn rooms_serving(&self) -> i64 {
+        let rooms: std::collections::BTreeSet<i64> = self.entries.iter().filter(|e| e.status_code == WITH_DOCTOR).filter_map(|e| e.room_id).collect();
+        (rooms.len() as i64).max(1)
     }
 
     pub fn position(&self, r: &Reservation, schedule: Option<&Schedule>, now: DateTime<Utc>) -> Position {
@@ -80,7 +98,7 @@ impl PolyDay {
         let from = start.map_or(now, |s| s.max(now));
         // The one with the doctor now is not finished yet: count them too.
         let in_front = ahead + i64::from(now_serving.is_some());
-        let estimated_at = Some(from + Duration::minutes(in_front * self.minutes_per_patient(schedule)));
+        let estimated_at = Some(from + Duration::seconds(in_front * self.seconds_per_patient(schedule, from) / self.rooms_serving()));
         Position { now_anamnesa, now_serving, ahead: Some(ahead), estimated_at }
     }
 }
@@ -94,7 +112,7 @@ mod tests {
     use super::*;
 
     fn entry(n: i64, code: &str) -> DayEntry {
-        DayEntry { id: n, poly_id: 1, patient_id: n, queue_number: n, status_code: code.into(), status_id: 1, called_ms: Some(n), bpjs: Some(false) }
+        DayEntry { id: n, poly_id: 1, patient_id: n, queue_number: n, status_code: code.into(), status_id: 1, called_ms: Some(n), bpjs: Some(false), ..Default::default() }
     }
 
     fn reservation(n: i64, code: &str) -> Reservation {
@@ -115,6 +133,7 @@ mod tests {
             entries: vec![entry(1, "DONE"), entry(2, "WITH_DOCTOR"), entry(3, "NO_SHOW"), entry(4, "WAITING_DOCTOR"), entry(5, "WAITING"), entry(6, "WAITING")],
             configured_minutes: None,
             tz: chrono_tz::Asia::Jakarta,
+            learned: ServiceTimes::default(),
         };
         // 07:00 Jakarta: before the schedule starts at 08:00; 240 minutes / 16 places = 15 each.
         let now = "2026-01-10T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
@@ -134,5 +153,25 @@ mod tests {
         }
         let fixed = PolyDay { configured_minutes: Some(5), ..day };
         assert_eq!(fixed.minutes_per_patient(Some(&schedule(Some(16)))), 5);
+    }
+
+    #[test]
+    fn learned_consultation_times_replace_the_rule_and_rooms_share_the_line() {
+        let samples = vec![crate::estimates::Sample { seconds: 4 * 60, hour: 9, doctor_id: None }; 8];
+        let mut day = PolyDay {
+            entries: vec![entry(1, "WITH_DOCTOR"), entry(2, "WAITING"), entry(3, "WAITING")],
+            configured_minutes: Some(10),
+            tz: chrono_tz::Asia::Jakarta,
+            learned: ServiceTimes { samples, rev: Some(8) },
+        };
+        // 09:00 Jakarta: 2 in front (1 ahead + 1 with the doctor) × 4 learned minutes.
+        let now = "2026-01-10T02:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let p = day.position(&reservation(3, "WAITING"), None, now);
+        assert_eq!(p.estimated_at, Some("2026-01-10T02:08:00Z".parse().unwrap()));
+        // Two rooms calling in: half the wait.
+        day.entries[0].room_id = Some(1);
+        day.entries.push(DayEntry { room_id: Some(2), ..entry(9, "WITH_DOCTOR") });
+        let p = day.position(&reservation(3, "WAITING"), None, now);
+        assert_eq!(p.estimated_at, Some("2026-01-10T02:04:00Z".parse().unwrap()), "2 in front × 4 minutes / 2 rooms");
     }
 }

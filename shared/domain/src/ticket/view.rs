@@ -40,6 +40,19 @@ pub struct TicketView {
     pub timezone: String,
     /// When this view was read (UTC): a page never steps back to an older one.
     pub at: String,
+    /// Where the patient is now when the doctor sent them on (pharmacy, laboratory, cashier):
+    /// `{"service_name", "kind", "status", "label"}`; null before.
+    pub service: Option<TicketService>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct TicketService {
+    pub service_name: String,
+    pub kind: crate::clinic_flow::services::ServiceKind,
+    /// `waiting_medicine`, `preparing`, `ready`, `collected` at the pharmacy; `waiting`, `called`, `done` elsewhere.
+    pub status: String,
+    /// "Obat siap diambil".
+    pub label: String,
 }
 
 /// The view of one reservation now.
@@ -68,7 +81,11 @@ pub async fn view(deps: &Deps, tenant: &Tenant, r: &Stored<Reservation>) -> Doma
         poly_name: poly.map(|p| p.data.name).unwrap_or_default(),
         date: d.date.clone(),
         status: d.status_code.clone(),
-        status_label: status.map(|s| s.data.label).unwrap_or_else(|| d.status_code.clone()),
+        // At a service, the ticket says where they are now ("Obat sedang disiapkan").
+        status_label: match d.services.last() {
+            Some(s) => crate::clinic_flow::services::label(&s.status).to_string(),
+            None => status.map(|s| s.data.label).unwrap_or_else(|| d.status_code.clone()),
+        },
         now_serving: p.now_serving,
         now_anamnesa: p.now_anamnesa,
         ahead: p.ahead,
@@ -76,5 +93,11 @@ pub async fn view(deps: &Deps, tenant: &Tenant, r: &Stored<Reservation>) -> Doma
         estimated_at: p.estimated_at.map(stamp),
         timezone: tz.name().to_string(),
         at,
+        service: d.services.last().map(|s| TicketService {
+            service_name: s.service_name.clone(),
+            kind: s.kind,
+            status: s.status.clone(),
+            label: crate::clinic_flow::services::label(&s.status).into(),
+        }),
     })
 }

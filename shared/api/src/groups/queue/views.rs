@@ -51,6 +51,12 @@ pub fn queue(r: &Stored<Reservation>) -> Map<String, Value> {
         "number_of_calls": r.data.number_of_calls,
         "notification_status": r.data.notification_status,
         "ticket_code": r.data.ticket_code,
+        // Issue 16: priority (and why), the room called in to.
+        "priority": r.data.priority,
+        "priority_reasons": r.data.priority_reasons,
+        "birth_date": r.data.birth_date,
+        "room_id": r.data.room_id,
+        "room": r.data.room,
     }))
 }
 

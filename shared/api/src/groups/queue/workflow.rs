@@ -74,6 +74,7 @@ async fn announce(s: &AppState, tenant: &Tenant, date: chrono::NaiveDate, call: 
         poly_id: call.poly_id,
         poly_name,
         date: call.date,
+        room: call.room.clone(),
     };
     Some(webhook::notify(&s.deps, s.webhooks.as_ref(), tenant, &event).await)
 }
@@ -192,13 +193,15 @@ async fn current(State(s): State<AppState>, caller: Caller, Query(q): Query<Poly
     })))
 }
 
+/// `{"poly_id", "date", "room_id"}`: `room_id` (optional) is the room pressing; it finishes
+/// the patient in that room and calls the next one in to it.
 #[utoipa::path(patch, path = "/api/queue/call-next", tag = "Queue", request_body = Object, security(("bearer" = [])),
-    responses((status = 200, body = Object, description = "Finishes whoever is with the doctor and calls in the lowest waiting-doctor number"),
+    responses((status = 200, body = Object, description = "Finishes whoever is with the doctor (in the room named) and calls in the next waiting-doctor number under the clinic's priority policy"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn call_next(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
     caller.require(Permission::QueueDoctor)?;
-    let (poly_id, date) = queue::parse_poly_day(&body)?;
-    let next = queue::call_next(&s.deps, &caller.tenant, &caller.actor, poly_id, date).await?;
+    let (poly_id, date, room_id) = queue::parse_call_next(&body)?;
+    let next = queue::call_next(&s.deps, &caller.tenant, &caller.actor, poly_id, date, room_id).await?;
     let Some(current) = &next.current else {
         return Ok(Json(json!({
             "status": "success", "message": "No queue to call", "queue_number_with_doctor": null,
@@ -211,6 +214,9 @@ async fn call_next(State(s): State<AppState>, caller: Caller, JsonBody(body): Js
     m.insert("status".into(), "success".into());
     m.insert("message".into(), "Queue processed successfully".into());
     m.insert("queue_number_with_doctor".into(), current.reservation.data.queue_number.into());
+    if let Some(room) = &current.reservation.data.room {
+        m.insert("room".into(), room.clone().into());
+    }
     let mut m = with_webhook(m, outcome.as_ref());
     m.insert(
         "data".into(),
