@@ -222,13 +222,9 @@ pub async fn build(config: &Config) -> Result<Server, String> {
     let blobs = antrean_blobs::Blobs::open(&antrean_blobs::BlobChoice::from_env(files_dir)).await?;
     let hub = Arc::new(antrean_live::hub::Hub::new());
     let state = AppState { live: antrean_live::Live::new(hub.clone(), true), deps, config: Arc::new(ApiConfig { platform_token: config.platform_token.clone(), cors: config.cors_origins.clone(), base_domain: config.base_domain.clone(), limits: config.limits.clone() }), blobs: blobs.store.clone(), webhooks: Arc::new(antrean_domain::webhook::http::ReqwestSender::development()?) };
-    let (api, openapi) = antrean_api::service::routes(Group::ALL).split_for_parts();
-    let openapi = Arc::new(openapi);
-    let api = api
-        .merge(blobs.routes())
-        .merge(live::routes(hub))
-        .route("/health", get(|| async { Json(json!({"status": "success", "message": "OK"})) }))
-        .route("/api/openapi.json", get(move || { let doc = openapi.clone(); async move { Json((*doc).clone()) } }));
+    // Every group, the site's health check, OpenAPI document and board pages included.
+    let (api, _) = antrean_api::service::routes(Group::ALL).split_for_parts();
+    let api = api.merge(blobs.routes()).merge(live::routes(hub));
     // BENCH_CAPACITY=1, dev server only (no Lambda has this route): the consumed capacity for
     // antrean-bench-queue. Counts only, no data; off unless asked for.
     let api = if env("BENCH_CAPACITY").as_deref() == Some("1") {

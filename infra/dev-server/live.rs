@@ -1,5 +1,5 @@
-//! The dev server's side of the live queue: `/ws?token=…` served through the in-process hub,
-//! and the display-board page at `/board/`. Same protocol as API Gateway's WebSocket API.
+//! The dev server's side of the live queue: `/ws?token=…` served through the in-process hub.
+//! Same protocol as API Gateway's WebSocket API. (The board pages are the site group's.)
 use std::sync::Arc;
 
 use antrean_api::client_addr::ClientAddr;
@@ -12,20 +12,13 @@ use antrean_domain::{Deps, DomainError, Tenant};
 use antrean_live::hub::{Hub, Signal};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
-
-const INDEX_HTML: &str = include_str!("../board/index.html");
-const BOARD_JS: &str = include_str!("../board/board.js");
-const BOARD_CSS: &str = include_str!("../board/board.css");
-const TICKET_HTML: &str = include_str!("../board/ticket.html");
-const TICKET_JS: &str = include_str!("../board/ticket.js");
 
 pub fn routes(hub: Arc<Hub>) -> Router<AppState> {
     Router::new()
@@ -35,13 +28,6 @@ pub fn routes(hub: Arc<Hub>) -> Router<AppState> {
                 upgrade(hub.clone(), state, addr, query, ws)
             }),
         )
-        .route("/board", get(|RawQuery(q): RawQuery| async move { Redirect::permanent(&format!("/board/{}", q.map(|q| format!("?{q}")).unwrap_or_default())) }))
-        .route("/board/", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], INDEX_HTML) }))
-        .route("/board/index.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], INDEX_HTML) }))
-        .route("/board/board.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], BOARD_JS) }))
-        .route("/board/board.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], BOARD_CSS) }))
-        .route("/board/ticket.html", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], TICKET_HTML) }))
-        .route("/board/ticket.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], TICKET_JS) }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,8 +2,6 @@
 //! `$default`, `$disconnect`) and the Management API adapter, against a real `moto_server`
 //! (`MOTO_ENDPOINT`, else one started from `.tools/venv`) and, for what moto does not model
 //! (410 Gone, a connection that hangs), a local stand-in for the Management API.
-use std::net::TcpListener as StdListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -124,41 +122,8 @@ fn management_client(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
 }
 
 /// A moto_server for this test (stopped when dropped), or `MOTO_ENDPOINT`.
-struct Moto {
-    endpoint: String,
-    child: Option<Child>,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-async fn moto() -> Moto {
-    if let Some(e) = std::env::var("MOTO_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) {
-        return Moto { endpoint: e, child: None };
-    }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bin = root.join(".tools/venv/bin/moto_server");
-    assert!(bin.is_file(), "{} is missing: python3 -m venv .tools/venv && .tools/venv/bin/pip install 'moto[server]'", bin.display());
-    let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    moto
+async fn moto() -> antrean_testkit::moto::Moto {
+    tokio::task::spawn_blocking(|| antrean_testkit::moto::moto("MOTO_ENDPOINT")).await.unwrap()
 }
 
 async fn connect_admits_board_and_staff_tokens_under_their_clinic_only(store: Store) {

@@ -336,11 +336,7 @@ on_both_stores!(
 /// store (moto), an export written to the bucket under the clinic's prefix and fetched from
 /// the presigned link it answers with.
 mod s3 {
-    use std::net::{TcpListener, TcpStream};
-    use std::path::Path;
-    use std::process::{Child, Command, Stdio};
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
 
     use antrean_api::{ApiConfig, AppState, Group};
     use antrean_blobs::s3::S3Blobs;
@@ -351,42 +347,9 @@ mod s3 {
     use super::{read_xlsx, JAN};
     use crate::helpers::ADMIN_PASSWORD;
 
-    /// `moto_server` as the blob tests start it: `S3_ENDPOINT` if set, else `.tools/venv/bin/moto_server`
-    /// on a free port (install: `python3 -m venv .tools/venv && .tools/venv/bin/pip install 'moto[server]'`).
-    struct Moto {
-        endpoint: String,
-        child: Option<Child>,
-    }
-
-    impl Drop for Moto {
-        fn drop(&mut self) {
-            if let Some(c) = &mut self.child {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
-    }
-
-    fn moto() -> Moto {
-        if let Some(e) = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) {
-            return Moto { endpoint: e, child: None };
-        }
-        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/moto_server");
-        assert!(bin.is_file(), "no S3 endpoint: set S3_ENDPOINT, or install moto into .tools/venv ({} is missing)", bin.display());
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(60), "moto_server did not answer on port {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
+    /// `moto_server` as the blob tests start it: `S3_ENDPOINT` if set, else `.tools/venv/bin/moto_server`.
+    fn moto() -> antrean_testkit::moto::Moto {
+        antrean_testkit::moto::moto("S3_ENDPOINT")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -76,9 +76,11 @@ pub enum Group {
     Report,
     /// Clinics, for the platform operator.
     Platform,
+    /// The health check, the OpenAPI document and the board and ticket pages.
+    Site,
 }
 
 impl Group {
     pub const ALL: &'static [Group] =
-        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform];
+        &[Group::Auth, Group::MasterData, Group::Schedule, Group::Queue, Group::Configuration, Group::Report, Group::Platform, Group::Site];
 }

@@ -32,6 +32,7 @@ pub fn routes(selected: &[Group]) -> OpenApiRouter<AppState> {
             Group::Configuration => groups::configuration::routes(),
             Group::Report => groups::report::routes(),
             Group::Platform => groups::platform::routes(),
+            Group::Site => groups::site::routes(),
         });
     }
     router

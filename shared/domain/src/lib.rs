@@ -11,6 +11,7 @@ pub mod configuration;
 pub mod appointments;
 pub mod dashboard;
 pub mod error;
+pub mod health;
 pub mod export;
 pub mod nested;
 pub mod paging;

@@ -21,6 +21,7 @@ use antrean_store::dynamodb::DynamoTable;
 use antrean_store::embedded::EmbeddedTable;
 
 pub mod faults;
+pub mod moto;
 
 /// The DynamoDB endpoint tests talk to: `DYNAMODB_ENDPOINT`, or a DynamoDB Local started for
 /// this test run.

@@ -80,6 +80,10 @@ async fn create(State(s): State<AppState>, caller: Caller, headers: HeaderMap, J
     let ws_url = s.live.ws_url.clone().unwrap_or_else(|| format!("{ws}/ws"));
     let page_url = match &s.live.page_url {
         Some(page) => with_query(page, &format!("token={t}&ws={}", antrean_live::encode_query(&ws_url))),
+        // The page this host serves (the site group). When the socket lives elsewhere (API
+        // Gateway's WebSocket API, BOARD_WS_URL) the page is told where; on AWS the path is
+        // `/board/index.html`, which API Gateway's `GET /board/{proxy+}` routes for certain.
+        None if s.live.ws_url.is_some() => format!("{http}/board/index.html?token={t}&ws={}", antrean_live::encode_query(&ws_url)),
         None => format!("{http}/board/?token={t}"),
     };
     Ok(Json(envelope::message_data(

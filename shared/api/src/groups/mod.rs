@@ -10,4 +10,5 @@ pub mod reminders;
 pub mod queue;
 pub mod report;
 pub mod schedule;
+pub mod site;
 pub mod ticket;

@@ -47,7 +47,8 @@ async fn status(State(s): State<AppState>, ClientAddr(address): ClientAddr, Path
 }
 
 /// The ticket page for a code: `ticket.html` beside the board page (`BOARD_PAGE_URL`, then with
-/// the API and socket URLs), or this host's `/board/ticket.html`.
+/// the API and socket URLs), or this host's `/board/ticket.html` (with the socket URL when
+/// the socket is not this host's).
 pub fn page_url(s: &AppState, headers: &HeaderMap, code: &str) -> String {
     let (http, ws) = request_bases(headers);
     let c = antrean_live::encode_query(code);
@@ -58,6 +59,10 @@ pub fn page_url(s: &AppState, headers: &HeaderMap, code: &str) -> String {
             let ws_url = s.live.ws_url.clone().unwrap_or_else(|| format!("{ws}/ws"));
             with_query(&format!("{dir}/ticket.html"), &format!("code={c}&api={}&ws={}", antrean_live::encode_query(&http), antrean_live::encode_query(&ws_url)))
         }
-        None => format!("{http}/board/ticket.html?code={c}"),
+        // This host's page (the site group), told where the socket is when it lives elsewhere.
+        None => match &s.live.ws_url {
+            Some(ws_url) => format!("{http}/board/ticket.html?code={c}&ws={}", antrean_live::encode_query(ws_url)),
+            None => format!("{http}/board/ticket.html?code={c}"),
+        },
     }
 }
