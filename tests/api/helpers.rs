@@ -86,7 +86,10 @@ impl TestApp {
             base_domain: None,
             // Tests log in often from one address; tests/api/edge.rs sets low limits itself.
             limits: antrean_api::rate_limit::Limits::off(),
-            dynamodb_retries: antrean_store::dynamodb::Retries::default(),
+            // DynamoDB Local on a busy 2-core machine can take seconds per call under 200
+            // concurrent requests; a 2 s attempt would be abandoned and retried as if DynamoDB
+            // had lost it. These tests are not about that: tests/api/faults.rs sets its own.
+            dynamodb_retries: antrean_store::dynamodb::Retries { attempt_timeout: Duration::from_secs(10), ..Default::default() },
         };
         tune(&mut config);
         Self::start(store, config, data_dir).await

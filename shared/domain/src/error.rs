@@ -103,20 +103,29 @@ impl From<StoreError> for DomainError {
     }
 }
 
-/// Store cancellations in a row after which a read-and-retry loop gives up: each one already
-/// outlasted the adapter's own retries (DynamoDB: five attempts with jittered backoff).
+/// Store cancellations in a row after which a read-and-retry loop that has also run for
+/// [`REFUSALS_AFTER`] gives up: each one already outlasted the adapter's own retries (DynamoDB:
+/// five attempts with jittered backoff, while its retry budget lasts).
 const REFUSALS_IN_A_ROW: u32 = 3;
+const REFUSALS_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a read-and-retry loop keeps of its failed writes. A failed condition is a race the loop
 /// wins by reading again; a write the store itself cancelled (`StoreError::Conflict`: other
-/// transactions held its items) is a passing fault, and after three in a row the loop stops
-/// and the client hears 503 with `Retry-After` rather than waiting out every attempt.
-#[derive(Debug, Default)]
+/// transactions held its items) is contention or a passing fault. Many writers on one item
+/// (a counter) meet it often and get through by retrying, so the loop goes on; only once it
+/// has run for 10 s with the last three writes cancelled does it stop, and the client hears 503
+/// with `Retry-After` rather than waiting out every attempt.
+#[derive(Debug)]
 pub struct Refusals {
     in_a_row: u32,
+    started: std::time::Instant,
 }
 
 impl Refusals {
+    pub fn new() -> Refusals {
+        Refusals { in_a_row: 0, started: std::time::Instant::now() }
+    }
+
     /// Notes a failed write; false when the loop should stop trying.
     pub fn keep_trying(&mut self, e: &StoreError) -> bool {
         if matches!(e, StoreError::Conflict) {
@@ -124,7 +133,7 @@ impl Refusals {
         } else {
             self.in_a_row = 0;
         }
-        self.in_a_row < REFUSALS_IN_A_ROW
+        self.in_a_row < REFUSALS_IN_A_ROW || self.started.elapsed() < REFUSALS_AFTER
     }
 
     /// What the loop answers when it stops: 503 when the store kept refusing, else `lost_race`
@@ -135,6 +144,12 @@ impl Refusals {
         } else {
             lost_race
         }
+    }
+}
+
+impl Default for Refusals {
+    fn default() -> Self {
+        Refusals::new()
     }
 }
 

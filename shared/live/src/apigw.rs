@@ -119,7 +119,7 @@ impl ManagementApi {
                         },
                     };
                     let outcome = self.post(&c.id, text).await;
-                    self.count(&tally, total, &outcome);
+                    self.count(tally, total, &outcome);
                     (c.id, outcome)
                 }
             })

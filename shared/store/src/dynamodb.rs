@@ -825,21 +825,19 @@ impl Table for DynamoTable {
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
-                if let Some(service) = err.as_service_error() {
-                    if let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) = service {
-                        let reasons = c.cancellation_reasons();
-                        if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
-                            return Err(StoreError::ConditionFailed { index });
-                        }
-                        if let Some(r) = reasons.iter().find(|r| r.code() == Some("ValidationError")) {
-                            return Err(StoreError::Invalid(r.message().unwrap_or("ValidationError").to_string()));
-                        }
-                        if reasons.iter().any(|r| r.code().is_some_and(conflict_code)) {
-                            return Err(StoreError::Conflict);
-                        }
-                        if reasons.iter().any(|r| r.code().is_some_and(throttled_code)) {
-                            return Err(StoreError::Unavailable("a transaction item was throttled after retries".into()));
-                        }
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
+                    let reasons = c.cancellation_reasons();
+                    if let Some(index) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                        return Err(StoreError::ConditionFailed { index });
+                    }
+                    if let Some(r) = reasons.iter().find(|r| r.code() == Some("ValidationError")) {
+                        return Err(StoreError::Invalid(r.message().unwrap_or("ValidationError").to_string()));
+                    }
+                    if reasons.iter().any(|r| r.code().is_some_and(conflict_code)) {
+                        return Err(StoreError::Conflict);
+                    }
+                    if reasons.iter().any(|r| r.code().is_some_and(throttled_code)) {
+                        return Err(StoreError::Unavailable("a transaction item was throttled after retries".into()));
                     }
                 }
                 Err(sdk_error(err))

@@ -41,7 +41,7 @@ impl Fault {
         [Fault::ProvisionedThroughputExceeded, Fault::Throttling, Fault::TransactionConflict, Fault::Timeout, Fault::Drop, Fault::LostAnswer];
 }
 
-/// The chance (0–1) of each fault per data-plane call.
+/// The chance (0–1) of each fault per data-plane call (see `draw` for faults a call cannot meet).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FaultRates {
     pub provisioned_throughput_exceeded: f64,
@@ -92,17 +92,23 @@ impl FaultRates {
         *self.slot(fault)
     }
 
-    /// One draw: the fault to inject on a call of `op`, if any.
+    /// One draw: the fault to inject on a call of `op`, if any. Every call is faulty with the
+    /// rates' total; a fault the call cannot meet (a conflict on a read) leaves its share to the
+    /// others in proportion, so the total holds for reads and writes alike.
     fn draw(self, op: &str) -> Option<Fault> {
-        let mut x: f64 = rand::random();
-        for fault in Fault::ALL {
-            let r = self.rate(fault);
-            if x < r {
-                return applies(fault, op).then_some(fault);
+        let total: f64 = Fault::ALL.iter().map(|f| self.rate(*f)).sum();
+        if rand::random::<f64>() >= total {
+            return None;
+        }
+        let open: Vec<(Fault, f64)> = Fault::ALL.iter().filter(|f| applies(**f, op)).map(|f| (*f, self.rate(*f))).filter(|(_, r)| *r > 0.0).collect();
+        let mut x = rand::random::<f64>() * open.iter().map(|(_, r)| r).sum::<f64>();
+        for (fault, r) in &open {
+            if x < *r {
+                return Some(*fault);
             }
             x -= r;
         }
-        None
+        open.last().map(|(f, _)| *f)
     }
 }
 
@@ -414,5 +420,13 @@ mod tests {
         assert!(applies(Fault::LostAnswer, "TransactWriteItems"));
         assert_eq!(FaultRates::only(Fault::Throttling, 1.0).draw("GetItem"), Some(Fault::Throttling));
         assert_eq!(FaultRates::none().draw("GetItem"), None);
+        assert_eq!(FaultRates::only(Fault::TransactionConflict, 1.0).draw("Query"), None, "a read cannot meet a conflict");
+        let mut faulty = 0;
+        for _ in 0..1000 {
+            let f = FaultRates::mixed(0.5).draw("Query");
+            assert_ne!(f, Some(Fault::TransactionConflict));
+            faulty += usize::from(f.is_some());
+        }
+        assert!((400..600).contains(&faulty), "a read is still faulty half the time: {faulty}");
     }
 }
