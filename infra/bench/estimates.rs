@@ -100,6 +100,7 @@ fn schedule(date: NaiveDate) -> Schedule {
         quota: None,
         slot_minutes: None,
         slot_capacity: None,
+        bpjs_quota: None,
     }
 }
 
