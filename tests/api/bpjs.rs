@@ -173,6 +173,10 @@ async fn events_reach_bpjs_signed_in_order_with_the_seed_body(store: Store) {
     );
 
     b.moves(id, &["anamnesa", "waitingdoctor", "withdoctor", "done"]).await;
+    // The visit is over but BPJS has not yet had its tasks: the patient cannot be erased yet.
+    let pid = detail.body["data"]["reservation"]["patient_id"].as_i64().unwrap();
+    let early = b.app().post(&format!("/api/patients/{pid}/erase"), &b.desk.admin, json!({"confirm": true})).await;
+    assert_eq!(early.status.as_u16(), 409, "{early:?}");
     assert_eq!(b.run().await["delivered"], 2);
     let ev = b.fake.events();
     let tasks: Vec<i64> = ev.iter().skip(1).map(|c| c.body["taskid"].as_i64().unwrap()).collect();
@@ -193,7 +197,6 @@ async fn events_reach_bpjs_signed_in_order_with_the_seed_body(store: Store) {
     assert_eq!(b.fake.events().len(), 4);
 
     // Erasing the patient (UU PDP) also erases what the reservation kept for BPJS.
-    let pid = detail.body["data"]["reservation"]["patient_id"].as_i64().unwrap();
     let erased = b
         .app()
         .post(&format!("/api/patients/{pid}/erase"), &b.desk.admin, json!({"confirm": true}))

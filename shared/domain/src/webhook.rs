@@ -324,6 +324,18 @@ impl Pending {
     }
 }
 
+/// The reservations with BPJS antrean events still waiting in the clinic's outbox (their
+/// bodies carry the patient's card number and NIK until BPJS has them).
+pub async fn bpjs_waiting_for(deps: &Deps, tenant: &Tenant) -> DomainResult<std::collections::BTreeSet<i64>> {
+    let items = antrean_store::query_all(deps.table.as_ref(), Query::partition(tenant.partition(OUTBOX))).await?;
+    Ok(items
+        .iter()
+        .filter_map(Pending::from_item)
+        .filter(|(_, p)| p.kind.is_some())
+        .filter_map(|(_, p)| p.meta.as_ref()?.get("reservation_id")?.as_i64())
+        .collect())
+}
+
 /// Every n8n delivery waiting in the clinic's outbox, soonest due first (BPJS events have
 /// their own list, `bpjs::sync`).
 pub async fn outbox(deps: &Deps, tenant: &Tenant) -> DomainResult<Vec<Pending>> {

@@ -6,7 +6,9 @@
 //! is still counted where reports count it; the patient is shown as [`ERASED_NAME`].
 //!
 //! Refused (409) while the patient is in the queue or has a booked appointment: staff finish
-//! or cancel those first, so erasure never pulls a record from under a queue move.
+//! or cancel those first, so erasure never pulls a record from under a queue move. Refused too
+//! while BPJS antrean events of the patient's visits wait in the outbox: their bodies carry the
+//! card number and NIK, and the clinic owes them to BPJS.
 //!
 //! One atomic write when it fits DynamoDB's 100 items (every patient but those with very long
 //! histories); otherwise the anonymisation of schedules, appointments and tickets goes first in
@@ -33,6 +35,7 @@ const MAX_WRITE: usize = 100;
 
 const IN_QUEUE: &str = "The patient has a reservation that is not finished; finish or cancel it before erasing the patient's data.";
 const BOOKED_AHEAD: &str = "The patient has a booked appointment; cancel it before erasing the patient's data.";
+const BPJS_WAITING: &str = "BPJS antrean events of the patient's visits are still waiting to be sent; erase the patient's data once the BPJS sync list shows them delivered.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Erased {
@@ -56,6 +59,11 @@ pub async fn erase(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> Doma
     }
     if f.appointments.iter().any(|(a, _)| a.data.status == BOOKED) {
         return Err(DomainError::Conflict(BOOKED_AHEAD.into()));
+    }
+    // What BPJS must receive is not ours to drop, and its bodies name the patient: wait for it.
+    let waiting = crate::webhook::bpjs_waiting_for(deps, tenant).await?;
+    if f.reservations.iter().any(|r| waiting.contains(&r.id)) {
+        return Err(DomainError::Conflict(BPJS_WAITING.into()));
     }
     let now = deps.clock.now();
     let at = stamp(now);
