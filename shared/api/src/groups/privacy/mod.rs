@@ -73,7 +73,7 @@ async fn personal_data(State(s): State<AppState>, caller: Caller, Path(id): Path
 }
 
 #[utoipa::path(post, path = "/api/patients/{id}/erase", tag = "Patient privacy", params(("id" = String, Path)), request_body = EraseBody, security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "The patient is in the queue or has a booked appointment"), (status = 422, body = ErrorBody)))]
 async fn erase_patient(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Message>> {
     caller.require(Permission::PatientsPrivacy)?;

@@ -263,7 +263,7 @@ pub struct TransferBody {
 #[utoipa::path(patch, path = "/api/queue/{id}/transfer", tag = "Services", params(("id" = String, Path, description = "The reservation id")),
     request_body = TransferBody, security(("bearer" = [])),
     responses((status = 200, body = MessageData<Object>, description = "Sent on: a new stage at the service, the same ticket and number"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "The doctor has not finished, or the patient is still at another service"), (status = 422, body = ErrorBody)))]
 async fn transfer(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::QueueDoctor)?;
