@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::appointments::appointment::Appointment;
+use crate::audit::Actor;
 use crate::checkup_schedule::{self, CheckupSchedule};
 use crate::error::{DomainError, DomainResult};
 use crate::patient::{self, Patient};
@@ -86,9 +87,11 @@ fn ids(items: Vec<antrean_store::Item>) -> Vec<i64> {
     items.iter().filter_map(|i| i.get("id").and_then(Value::as_i64)).collect()
 }
 
-/// The export of a footprint with its access log.
-pub async fn export(deps: &Deps, tenant: &Tenant, id: i64) -> DomainResult<Export> {
+/// The export of a patient's footprint with its access log; the export itself is logged first,
+/// so the log it carries names it.
+pub async fn export(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64) -> DomainResult<Export> {
     let f = gather(deps, tenant, id).await?;
+    super::access::record(deps, tenant, actor, id, super::access::Access::Export).await?;
     Ok(Export {
         patient: f.patient,
         reservations: f.reservations,
