@@ -57,6 +57,10 @@ pub struct Patient {
     /// only its id and times, so the visits it had still count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at: Option<String>,
+    /// `YYYY-MM-DD`, as reception last gave it (registration or marking priority): the
+    /// elderly priority criterion (`clinic_flow::priority`); reservations copy it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
 }
 
 impl Record for Patient {
@@ -202,6 +206,7 @@ impl PatientForm {
             email: self.email.clone(),
             chat_id: current.and_then(|c| c.chat_id.clone()),
             erased_at: None,
+            birth_date: current.and_then(|c| c.birth_date.clone()),
         }
     }
 }

@@ -461,8 +461,14 @@ fn invalid_poly() -> DomainError {
 }
 
 /// One page of a day's queue (seed "Queue List"), in poly then queue-number order, with the total.
+/// A patient sent on to another poly is listed once, at the poly they are at now (the first
+/// poly's visit is in the reservation's `poly_history`).
 pub async fn list(deps: &Deps, tenant: &Tenant, date: NaiveDate, poly_id: Option<i64>, status_id: Option<i64>, paging: Paging) -> DomainResult<(Vec<Full>, usize)> {
-    let entries: Vec<DayEntry> = day_entries(deps, tenant, date, poly_id).await?.into_iter().filter(|e| status_id.is_none_or(|s| e.status_id == s)).collect();
+    let entries: Vec<DayEntry> = day_entries(deps, tenant, date, poly_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.transferred_to.is_none() && status_id.is_none_or(|s| e.status_id == s))
+        .collect();
     let total = entries.len();
     let page: Vec<&DayEntry> = entries.iter().skip(paging.offset()).take(paging.per_page).collect();
     // The day's index names each number's patient and poly: one batch reads them all.

@@ -5,8 +5,14 @@
 //! left for staff to finish; the day's boards are cleared (a mark beside the day's last calls,
 //! [`crate::board::closed_op`]). Running it twice changes nothing the second time.
 //!
+//! A closed day takes no new numbers: the first thing closing writes is the day's closed mark
+//! ([`closed_key`]), and every create (reception, an appointment's check-in, Mobile JKN's
+//! ambil antrean) and every transfer to another poly checks in its own atomic write that the
+//! mark is not there ([`open_check`]), so no number slips in between the close and the sweep.
+//!
 //! It runs on the dev server's clock (a task every minute) and as the scheduled `end-of-day`
 //! Lambda on AWS, both through [`sweep`]; staff can also close a day by hand.
+use antrean_store::{Condition, Key, Op};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -32,6 +38,19 @@ pub struct DayClosed {
     pub already_closed: bool,
 }
 
+/// The refusal of a new number on a closed day.
+pub const DAY_CLOSED: &str = "The queue for this day has been closed; no new numbers are handed out for it.";
+
+/// The day's closed mark: `T#<clinic>#DAY_CLOSED` / `<yyyy-mm-dd>`.
+pub fn closed_key(tenant: &Tenant, date: &str) -> Key {
+    Key::new(tenant.partition("DAY_CLOSED"), date.to_string())
+}
+
+/// For a write that hands out a number on `date`: fails when the day has been closed.
+pub fn open_check(tenant: &Tenant, date: &str) -> Op {
+    Op::check(closed_key(tenant, date), Condition::NotExists)
+}
+
 /// When `date` closes, in UTC: the clinic's `day_close_time`, else the end of the day's last
 /// schedule, else the end of the day.
 pub async fn close_at(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz) -> DomainResult<DateTime<Utc>> {
@@ -53,6 +72,13 @@ pub async fn close_at(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz) -> 
 /// Closes one day of one clinic (see the module notes). Idempotent.
 pub async fn close_day(deps: &Deps, tenant: &Tenant, actor: &Actor, date: NaiveDate) -> DomainResult<DayClosed> {
     let already_closed = crate::board::closed(deps, tenant, date).await?.is_some();
+    // First the mark: from now on no create or transfer hands out a number on this day.
+    let day = date.format("%Y-%m-%d").to_string();
+    let mark = crate::reservation::item_with(&closed_key(tenant, &day), json!({ "closed_at": crate::clock::stamp(deps.clock.now()), "closed_by": actor.name }));
+    match deps.table.write(vec![Op::put_new(mark)]).await {
+        Ok(()) | Err(antrean_store::StoreError::ConditionFailed { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
     let entries = reservation::day_entries(deps, tenant, date, None).await?;
     let mut no_shows = Vec::new();
     for e in entries.iter().filter(|e| e.status_code == WAITING) {

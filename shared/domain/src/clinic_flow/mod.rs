@@ -3,6 +3,8 @@
 //! patients and the clinic's policy for them ([`priority`], [`settings`]), services after the
 //! doctor such as the pharmacy ([`services`]), and closing the day ([`end_of_day`]).
 pub mod end_of_day;
+pub mod mark_priority;
+pub mod poly_transfer;
 pub mod priority;
 pub mod rooms;
 pub mod services;

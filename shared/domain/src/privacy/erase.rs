@@ -100,7 +100,7 @@ async fn write(deps: &Deps, ops: Vec<Op>) -> DomainResult<()> {
 fn patient_ops(tenant: &Tenant, f: &Footprint, at: &str) -> DomainResult<Vec<Op>> {
     let p = &f.patient;
     let erased = Stored {
-        data: Patient { patient_name: ERASED_NAME.into(), no_bpjs: None, whatsapp_number: None, email: None, chat_id: None, erased_at: Some(at.to_string()) },
+        data: Patient { patient_name: ERASED_NAME.into(), no_bpjs: None, whatsapp_number: None, email: None, chat_id: None, erased_at: Some(at.to_string()), birth_date: None },
         updated_at: at.to_string(),
         deleted_at: Some(at.to_string()),
         ..p.clone()

@@ -208,7 +208,7 @@ impl Seen {
 
 /// Creates take turns per clinic and store connection within one process (see the module
 /// notes). Two servers in one process (as in the tests) keep separate turns, like two Lambdas.
-fn create_lock(deps: &Deps, tenant: &Tenant) -> Arc<tokio::sync::Mutex<()>> {
+pub(crate) fn create_lock(deps: &Deps, tenant: &Tenant) -> Arc<tokio::sync::Mutex<()>> {
     type Turns = Mutex<HashMap<(usize, String), Arc<tokio::sync::Mutex<()>>>>;
     static LOCKS: LazyLock<Turns> = LazyLock::new(Default::default);
     let store = Arc::as_ptr(&deps.table) as *const () as usize;
@@ -277,11 +277,16 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         let ts = stamp(now);
         let id = last_id + 1;
         let mut ops = Vec::new();
+        // The birth date given now, else the one the patient has on file (the elderly criterion).
+        let given_birth = form.priority.birth_date.map(|d| d.format("%Y-%m-%d").to_string());
+        let birth_date = given_birth.clone().or_else(|| known.as_ref().and_then(|(p, _)| p.data.birth_date.clone()));
         // The patient: a new one gets the next id, its guards and name words.
         let patient = match &known {
             Some((p, _)) => p.clone(),
             None => {
-                let p = Stored { id: last_patient + 1, data: form.patient.apply(None), created_at: ts.clone(), updated_at: ts.clone(), deleted_at: None };
+                let mut data = form.patient.apply(None);
+                data.birth_date = birth_date.clone();
+                let p = Stored { id: last_patient + 1, data, created_at: ts.clone(), updated_at: ts.clone(), deleted_at: None };
                 ops.push(record::bump_counter(tenant, Patient::KIND, last_patient, 1));
                 ops.push(Op::put_new(patient::item(tenant, &p, 1)?));
                 for u in p.data.unique() {
@@ -295,7 +300,8 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         let ticket = crate::ticket::TicketCode::generate(tenant);
         let kind_quota = crate::bpjs::quota::take_op(tenant, &slot, form.bpjs);
         let bpjs_visit = crate::bpjs::visit_of(&form, &patient, known.is_none(), last_number + 1, source, seen.bpjs.as_ref(), kind_quota.is_some());
-        let reasons = form.priority.reasons_on(form.date);
+        let priority_form = PriorityForm { birth_date: birth_date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()), ..form.priority.clone() };
+        let reasons = priority_form.reasons_on(form.date);
         let reservation = Stored {
             id,
             data: Reservation {
@@ -321,7 +327,7 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
                 bpjs_visit,
                 priority: priority::is_priority(&reasons, &seen.queue_settings),
                 priority_reasons: reasons.clone(),
-                birth_date: form.priority.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                birth_date: birth_date.clone(),
                 ..Default::default()
             },
             created_at: ts.clone(),
@@ -339,8 +345,18 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         ops.push(if held.is_some() { Op::check(schedule::booked_key(tenant, slot.schedule.id), Condition::Exists) } else { hold_add }); // at + 4
         ops.push(Op::put_new(item_with(&active_key(tenant, r), serde_json::json!({ "id": id })))); // at + 5
         // A patient who is known must still exist as read (their numbers may not have moved on).
-        if let Some((_, v)) = &known {
-            ops.push(Op::check(patient::key(tenant, patient.id), Condition::equals(record::VERSION, *v))); // at + 6
+        // A new birth date given for them is kept on the patient, in the same write.
+        if let Some((p, v)) = &known {
+            let condition = Condition::equals(record::VERSION, *v);
+            ops.push(match &given_birth {
+                Some(b) if p.data.birth_date.as_ref() != Some(b) => {
+                    let mut changed = p.clone();
+                    changed.data.birth_date = Some(b.clone());
+                    changed.updated_at = ts.clone();
+                    Op::put_if(patient::item(tenant, &changed, v + 1)?, condition)
+                }
+                _ => Op::check(patient::key(tenant, patient.id), condition),
+            }); // at + 6
         }
         let kind_quota_at = ops.len();
         ops.extend(kind_quota);
@@ -354,6 +370,8 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         ops.extend(rollup::delta_ops(tenant, None, &facts));
         ops.push(audit::entry(tenant, actor, Action::Create, Reservation::KIND, id, now));
         ops.extend(crate::bpjs::outbound::on_create(tenant, &reservation, now));
+        let closed_at = ops.len();
+        ops.push(crate::clinic_flow::end_of_day::open_check(tenant, &date));
         let extra_at = ops.len();
         if let Some(extra) = held {
             ops.extend(extra(&reservation)?);
@@ -361,6 +379,9 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         match deps.table.write(ops).await {
             Ok(()) => return Ok(Created { patient, reservation, status: waiting }),
             Err(StoreError::ConditionFailed { index }) if index >= extra_at => return Err(DomainError::Conflict(EXTRA_CHANGED.into())),
+            Err(StoreError::ConditionFailed { index }) if index == closed_at => {
+                return Err(DomainError::Unprocessable(crate::clinic_flow::end_of_day::DAY_CLOSED.into()))
+            }
             Err(StoreError::ConditionFailed { index }) if index == at + 4 => {
                 if form.schedule_id.is_some() {
                     return Err(DomainError::Unprocessable(QUOTA_FULL.into()));

@@ -119,6 +119,10 @@ pub struct Reservation {
     /// Where the patient was sent on to after the doctor, in order; the last is where they are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<crate::clinic_flow::services::ServiceStage>,
+    /// The polies the patient was seen at before this one on the same ticket, in order
+    /// (`clinic_flow::poly_transfer`): each keeps its number and stages there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poly_history: Vec<crate::clinic_flow::poly_transfer::PolyVisit>,
 }
 
 impl Record for Reservation {
@@ -148,7 +152,17 @@ impl Reservation {
 
     /// What the rollups count of this reservation.
     pub fn facts(&self, tz: Tz) -> ReservationFacts {
-        ReservationFacts::new(self.poly_id, self.visit_date(), &self.status_code, self.bpjs, &self.stages(), tz)
+        let mut f = ReservationFacts::new(self.poly_id, self.visit_date(), &self.status_code, self.bpjs, &self.stages(), tz);
+        f.transferred_in = !self.poly_history.is_empty();
+        f
+    }
+
+    /// What every poly this reservation visited counts: the earlier polies' visits (sent on
+    /// from there) and the current one. A rebuild of the rollups counts these.
+    pub fn all_facts(&self, tz: Tz) -> Vec<ReservationFacts> {
+        let mut out: Vec<ReservationFacts> = self.poly_history.iter().enumerate().map(|(i, v)| v.facts(self, i > 0, tz)).collect();
+        out.push(self.facts(tz));
+        out
     }
 }
 
@@ -218,6 +232,9 @@ pub struct DayEntry {
     /// The room it was called in to, and the room's name.
     pub room_id: Option<i64>,
     pub room: Option<String>,
+    /// The poly the patient was sent on to from here (`clinic_flow::poly_transfer`): the
+    /// reservation now lives at that poly's number; this one is its first poly's, kept DONE.
+    pub transferred_to: Option<i64>,
 }
 
 pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
@@ -235,6 +252,7 @@ pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
         doctor_ms: n("doctor_ms"),
         room_id: n("room_id"),
         room: item.get("room").and_then(Value::as_str).map(str::to_string),
+        transferred_to: n("transferred_to"),
     })
 }
 
@@ -375,7 +393,7 @@ pub(crate) fn merge_updates(ops: Vec<Op>) -> Vec<Op> {
     out
 }
 
-mod create;
+pub(crate) mod create;
 mod history;
 mod list;
 mod update;

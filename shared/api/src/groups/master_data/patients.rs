@@ -37,6 +37,9 @@ pub struct PatientView {
     pub email: Option<String>,
     /// The WhatsApp gateway's chat id, set by integrations.
     pub chat_id: Option<String>,
+    /// `YYYY-MM-DD`, when reception gave it (registration or marking priority).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
@@ -51,6 +54,7 @@ impl From<Stored<Patient>> for PatientView {
             whatsapp_number: s.data.whatsapp_number,
             email: s.data.email,
             chat_id: s.data.chat_id,
+            birth_date: s.data.birth_date,
             created_at: s.created_at,
             updated_at: s.updated_at,
             deleted_at: s.deleted_at,

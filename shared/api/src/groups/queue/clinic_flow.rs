@@ -2,6 +2,8 @@
 //! queue settings (priority criteria and policy, the day's close time), and closing a day by
 //! hand. Call-next per room and priority ordering are in `workflow` (the same engine).
 use antrean_domain::clinic_flow::end_of_day::{self, DayClosed};
+use antrean_domain::clinic_flow::{mark_priority, poly_transfer};
+use antrean_domain::webhook::{self, CallEvent};
 use antrean_domain::clinic_flow::rooms::{self, Room, NOT_FOUND};
 use antrean_domain::clinic_flow::services::{self, Service, StageMove};
 use antrean_domain::clinic_flow::settings::{self as queue_settings, Policy, QueueSettings};
@@ -33,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_service))
         .routes(routes!(transfer))
         .routes(routes!(service_step))
+        .routes(routes!(mark_priority))
 }
 
 /// A room as the API shows it.
@@ -254,23 +257,82 @@ fn stage_view(r: &Stored<antrean_domain::reservation::Reservation>) -> Value {
     })
 }
 
+/// Either `service_id` (a service after the doctor) or `poly_id` (another poly of the clinic).
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct TransferBody {
-    pub service_id: i64,
+    pub service_id: Option<i64>,
+    /// The poly to send the patient on to: they take its next number of the day and wait for its doctor.
+    pub poly_id: Option<i64>,
 }
 
 #[utoipa::path(patch, path = "/api/queue/{id}/transfer", tag = "Services", params(("id" = String, Path, description = "The reservation id")),
     request_body = TransferBody, security(("bearer" = [])),
-    responses((status = 200, body = MessageData<Object>, description = "Sent on: a new stage at the service, the same ticket and number"),
+    responses((status = 200, body = MessageData<Object>, description = "Sent on, the same ticket: to a service, a new stage there with the same number; to a poly, that poly's next number, waiting for its doctor (n8n is told, `status` TRANSFERRED)"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "The doctor has not finished, or the patient is still at another service"), (status = 422, body = ErrorBody)))]
-async fn transfer(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
+        (status = 409, body = ErrorBody, description = "The doctor has not finished, or the patient is still at another service"),
+        (status = 422, body = ErrorBody, description = "An unknown service or poly, the same poly, no schedule or no quota left at the target poly that day, the day closed")))]
+async fn transfer(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Value>> {
     caller.require(Permission::QueueDoctor)?;
     let id = parse_id(&id, "Reservation not found")?;
-    let after = services::transfer(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
-    s.live.changed(&s.deps, &caller.tenant, after.data.visit_date()).await;
-    Ok(Json(envelope::message_data("Patient sent on successfully", stage_view(&after))))
+    let to_poly = body.get("poly_id").is_some_and(|v| !v.is_null());
+    if to_poly && body.get("service_id").is_some_and(|v| !v.is_null()) {
+        return Err(antrean_domain::FieldErrors::single("poly_id", "Send either service_id or poly_id, not both.").into());
+    }
+    if !to_poly {
+        let after = services::transfer(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
+        s.live.changed(&s.deps, &caller.tenant, after.data.visit_date()).await;
+        return Ok(Json(serde_json::to_value(envelope::message_data("Patient sent on successfully", stage_view(&after))).unwrap_or(Value::Null)));
+    }
+    let moved = poly_transfer::transfer(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
+    let r = &moved.reservation;
+    s.live.changed(&s.deps, &caller.tenant, r.data.visit_date()).await;
+    let event = CallEvent {
+        current_queue: r.data.queue_number,
+        status: "TRANSFERRED",
+        poly_id: r.data.poly_id,
+        poly_name: moved.poly_name.clone(),
+        date: r.data.visit_date(),
+        room: None,
+    };
+    let outcome = webhook::notify(&s.deps, s.webhooks.as_ref(), &caller.tenant, &event).await;
+    Ok(Json(serde_json::json!({
+        "status": "success",
+        "message": "Patient sent on to another poly successfully",
+        "webhook_status": outcome.status,
+        "webhook_message": outcome.message,
+        "data": {
+            "id": r.id, "ticket_code": r.data.ticket_code, "poly_id": r.data.poly_id, "poly_name": moved.poly_name,
+            "queue_number": r.data.queue_number, "status": r.data.status_code, "schedule_id": r.data.schedule_id,
+            "poly_history": r.data.poly_history,
+        },
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct PriorityBody {
+    /// Replaces the reasons: any of `disability`, `pregnancy`, `emergency`; `[]` takes them off. Left out: kept.
+    pub priority_reasons: Option<Vec<String>>,
+    /// `YYYY-MM-DD` (the elderly criterion); kept on the patient too. Left out: the one on file.
+    pub birth_date: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/queue/{id}/priority", tag = "Queue", params(("id" = String, Path, description = "The reservation id")),
+    request_body = PriorityBody, security(("bearer" = [])),
+    responses((status = 200, body = MessageData<Object>, description = "Marked (or unmarked) under the clinic's criteria; the next call-next follows it"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The patient is no longer waiting"), (status = 422, body = ErrorBody)))]
+async fn mark_priority(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
+    caller.require(Permission::ReservationsUpdate)?;
+    let id = parse_id(&id, "Reservation not found")?;
+    let r = mark_priority::mark(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
+    s.live.changed(&s.deps, &caller.tenant, r.data.visit_date()).await;
+    let data = serde_json::json!({
+        "id": r.id, "queue_number": r.data.queue_number, "poly_id": r.data.poly_id, "status": r.data.status_code,
+        "priority": r.data.priority, "priority_reasons": r.data.priority_reasons, "birth_date": r.data.birth_date,
+    });
+    Ok(Json(envelope::message_data("Priority updated successfully", data)))
 }
 
 #[utoipa::path(patch, path = "/api/queue/{id}/service/{step}", tag = "Services",
