@@ -196,6 +196,7 @@ pub fn historic_visits(visits: &[Visit], poly_ids: &[i64; 3], status_ids: &HashM
                     email: None,
                     chat_id: None,
                     erased_at: None,
+                    birth_date: None,
                 },
                 created_at: stamp(registered),
                 updated_at: stamp(registered),

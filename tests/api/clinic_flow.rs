@@ -11,7 +11,7 @@ use crate::on_both_stores;
 use crate::reservations::{doctor, schedule, Desk};
 use crate::users::staff_token;
 
-async fn room(desk: &Desk, poly: i64, name: &str, doctor: Option<i64>) -> i64 {
+pub async fn room(desk: &Desk, poly: i64, name: &str, doctor: Option<i64>) -> i64 {
     let r = desk.app.post("/api/queue/rooms", &desk.admin, json!({"poly_id": poly, "name": name, "doctor_id": doctor})).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["message"], "Room created successfully");
@@ -19,7 +19,7 @@ async fn room(desk: &Desk, poly: i64, name: &str, doctor: Option<i64>) -> i64 {
 }
 
 /// Registers patient `n` of `poly` (with `extra` fields in the body); returns the reservation.
-async fn register(desk: &Desk, poly: i64, n: usize, extra: Value) -> Value {
+pub async fn register(desk: &Desk, poly: i64, n: usize, extra: Value) -> Value {
     let mut body = desk.body(n);
     body["poly_id"] = json!(poly);
     for (k, v) in extra.as_object().cloned().unwrap_or_default() {
@@ -30,7 +30,7 @@ async fn register(desk: &Desk, poly: i64, n: usize, extra: Value) -> Value {
     r.body["data"]["reservation"].clone()
 }
 
-async fn to_the_doctor(desk: &Desk, id: i64) {
+pub async fn to_the_doctor(desk: &Desk, id: i64) {
     for mv in ["anamnesa", "waitingdoctor"] {
         let r = desk.app.patch(&format!("/api/queue/{id}/{mv}"), &desk.admin, json!(null)).await;
         assert_eq!(r.status, 200, "{mv}: {r:?}");
@@ -38,7 +38,7 @@ async fn to_the_doctor(desk: &Desk, id: i64) {
 }
 
 /// Patients `ns` of `poly`, each waiting for the doctor; their reservation ids.
-async fn waiting_for_doctor(desk: &Desk, poly: i64, ns: impl IntoIterator<Item = usize>) -> Vec<i64> {
+pub async fn waiting_for_doctor(desk: &Desk, poly: i64, ns: impl IntoIterator<Item = usize>) -> Vec<i64> {
     let mut ids = Vec::new();
     for n in ns {
         let id = register(desk, poly, n, json!({})).await["id"].as_i64().unwrap();
@@ -48,17 +48,17 @@ async fn waiting_for_doctor(desk: &Desk, poly: i64, ns: impl IntoIterator<Item =
     ids
 }
 
-async fn call_next(desk: &Desk, poly: i64, room: Option<i64>) -> crate::helpers::Reply {
+pub async fn call_next(desk: &Desk, poly: i64, room: Option<i64>) -> crate::helpers::Reply {
     desk.app.patch("/api/queue/call-next", &desk.admin, json!({"poly_id": poly, "date": desk.today, "room_id": room})).await
 }
 
 /// What a board connecting now is shown.
-async fn board(desk: &Desk) -> Value {
+pub async fn board(desk: &Desk) -> Value {
     let mut b = connect(&ws_url(&desk.app, &desk.admin)).await.expect("a staff token may watch");
     b.snapshot().await
 }
 
-async fn status_of(desk: &Desk, id: i64) -> String {
+pub async fn status_of(desk: &Desk, id: i64) -> String {
     let r = desk.app.get(&format!("/api/reservation/{id}"), &desk.admin).await;
     assert_eq!(r.status, 200, "{r:?}");
     r.body["data"]["reservation"]["status"]["status_name"].as_str().unwrap_or_default().to_string()
@@ -180,7 +180,7 @@ async fn two_rooms_pressing_at_once_never_take_the_same_patient(store: Store) {
 }
 
 /// The numbers call-next calls in, in order, until nobody is waiting.
-async fn call_order(desk: &Desk, poly: i64) -> Vec<i64> {
+pub async fn call_order(desk: &Desk, poly: i64) -> Vec<i64> {
     let mut out = Vec::new();
     loop {
         let r = call_next(desk, poly, None).await;
@@ -472,6 +472,7 @@ fn the_new_routes_are_documented() {
         "/api/queue/services/{id}",
         "/api/queue/{id}/transfer",
         "/api/queue/{id}/service/{step}",
+        "/api/queue/{id}/priority",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
