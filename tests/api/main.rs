@@ -9,6 +9,7 @@ mod bpjs;
 mod bpjs_ws;
 mod checkup_schedules;
 mod clinic_flow;
+mod clinic_flow_roster;
 mod clinic_flow_transfer;
 mod configuration;
 mod configuration_faq;

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use crate::audit::{self, Action, Actor};
 use crate::board::{Call, Stage};
 use crate::clinic_flow::rooms::{self, Room};
+use crate::clinic_flow::roster;
 use crate::clinic_flow::{priority, settings as flow_settings};
 use crate::estimates::{self, ServiceTimes};
 use crate::clock::stamp;
@@ -186,9 +187,11 @@ struct Around {
     bucket: Option<antrean_store::Item>,
     /// The poly's recent consultations, when the move finishes one (`estimates`).
     times: Option<ServiceTimes>,
+    /// The room named for a call in to the doctor, and its doctor that day.
+    room: Option<(Stored<Room>, Option<i64>)>,
 }
 
-async fn around(deps: &Deps, tenant: &Tenant, r: &Reservation, finishing: bool) -> DomainResult<Around> {
+async fn around(deps: &Deps, tenant: &Tenant, r: &Reservation, finishing: bool, room_id: Option<i64>) -> DomainResult<Around> {
     let mut keys = vec![
         crate::patient::key(tenant, r.patient_id),
         record::record_key::<Poly>(tenant, r.poly_id),
@@ -197,12 +200,23 @@ async fn around(deps: &Deps, tenant: &Tenant, r: &Reservation, finishing: bool) 
     if finishing {
         keys.push(estimates::key(tenant, r.poly_id));
     }
+    if let Some(id) = room_id {
+        keys.extend([record::record_key::<Room>(tenant, id), roster::key(tenant, r.visit_date(), id)]);
+    }
     let mut items = deps.table.get_many(&keys, None).await?.into_iter();
     let patient = items.next().flatten().map(crate::patient::decode).transpose()?.map(|(p, _)| p);
     let poly = items.next().flatten().map(record::decode).transpose()?;
     let bucket = items.next().flatten();
     let times = finishing.then(|| ServiceTimes::from_item(items.next().flatten().as_ref()));
-    Ok(Around { patient, poly, bucket, times })
+    let room = match room_id {
+        Some(_) => {
+            let room = rooms::checked(items.next().flatten(), r.poly_id)?;
+            let doctor = roster::doctor_of(&room, items.next().flatten().as_ref());
+            Some((room, doctor))
+        }
+        None => None,
+    };
+    Ok(Around { patient, poly, bucket, times, room })
 }
 
 /// The call a move makes (anamnesa and with-doctor moves, recalls included).
@@ -224,6 +238,13 @@ fn call_of(mv: Move, after: &Stored<Reservation>, now: chrono::DateTime<chrono::
 /// the clinic's settings and statuses (one batch), then what the write needs beside it (one
 /// batch); writes: one atomic write with the rollups, the board's call and the audit entry.
 pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv: Move) -> DomainResult<Moved> {
+    transition_to_room(deps, tenant, actor, id, mv, None).await
+}
+
+/// [`transition`], a call in to the doctor naming the room (`room_id`, a room of the
+/// reservation's poly): the board, the voice call and n8n then name that room.
+pub async fn transition_to_room(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv: Move, room_id: Option<i64>) -> DomainResult<Moved> {
+    let room_id = room_id.filter(|_| mv == Move::WithDoctor);
     // The first read takes the clinic's settings and statuses along: one batch.
     let mut first = crate::nested::read_with(deps, tenant, &[id], &[], &[]).await?.0.take_versioned(&[id]).pop();
     if first.is_none() {
@@ -255,9 +276,14 @@ pub async fn transition(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, mv
             });
         }
         let now = deps.clock.now();
-        let after = moved(&before, mv, step, target, now, tz);
+        let mut after = moved(&before, mv, step, target, now, tz);
         let sample = if mv == Move::Done { ServiceTimes::sample_of(&after.data, tz) } else { None };
-        let around = around(deps, tenant, &after.data, sample.is_some()).await?;
+        let around = around(deps, tenant, &after.data, sample.is_some(), room_id).await?;
+        if let Some((room, doctor)) = &around.room {
+            after.data.room_id = Some(room.id);
+            after.data.room = Some(room.data.name.clone());
+            after.data.doctor_id = *doctor;
+        }
         let call = call_of(mv, &after, now);
         let mut ops = change_ops(tenant, tz, &before, version, &after, call.is_some())?;
         rollup::fold_extremes(&mut ops, tenant, around.bucket.as_ref(), Some(&before.data.facts(tz)), &after.data.facts(tz));
@@ -366,15 +392,35 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
             .iter()
             .filter(|e| e.status_code == WITH_DOCTOR && e.room_id == room_id)
             .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number));
-        // Both candidates are read (the policy is in the same batch), one of them is called.
-        let picked: Vec<&DayEntry> = with.into_iter().chain(priority_one).chain(regular_one).collect();
+        // A room first calls its doctor's patients (`clinic_flow::roster`); who that doctor is
+        // today comes in the batch below, so each schedule doctor's two candidates are read too.
+        let own: Vec<(i64, (Option<&DayEntry>, Option<&DayEntry>))> = match room_id {
+            Some(_) => entries
+                .iter()
+                .filter(|e| e.status_code == WAITING_DOCTOR)
+                .filter_map(|e| e.schedule_doctor_id)
+                .collect::<std::collections::BTreeSet<i64>>()
+                .into_iter()
+                .map(|d| (d, priority::candidates_of(&entries, Some(d))))
+                .collect(),
+            None => Vec::new(),
+        };
+        // The candidates are read (the policy is in the same batch), one of them is called.
+        let mut picked: Vec<&DayEntry> = with.into_iter().chain(priority_one).chain(regular_one).collect();
+        for e in own.iter().flat_map(|(_, (p, r))| p.iter().chain(r.iter())) {
+            if !picked.iter().any(|x| x.id == e.id) {
+                picked.push(e);
+            }
+        }
         let ids: Vec<i64> = picked.iter().map(|e| e.id).collect();
         let refs: Vec<(i64, i64)> = picked.iter().map(|e| (e.patient_id, poly_id)).collect();
         // One batch: the reservations, their patients, the poly, the rollup bucket, the queue
         // settings, the poly's consultation times, the room, and on the first try the clinic's
         // settings and statuses.
         let mut extra_keys = vec![rollup::key(tenant, date, poly_id), flow_settings::key(tenant), estimates::key(tenant, poly_id)];
-        extra_keys.extend(room_id.map(|id| record::record_key::<Room>(tenant, id)));
+        if let Some(id) = room_id {
+            extra_keys.extend([record::record_key::<Room>(tenant, id), roster::key(tenant, date, id)]);
+        }
         let (mut nested, extra) = crate::nested::read_with(deps, tenant, &ids, &refs, &extra_keys).await?;
         let mut extra = extra.into_iter();
         let bucket = extra.next().flatten();
@@ -387,7 +433,13 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
             Some(_) => Some(rooms::checked(extra.next().flatten(), poly_id)?),
             None => None,
         };
-        let Some(next) = priority::pick(&entries, priority_one, regular_one, &settings) else { continue };
+        let doctor = room.as_ref().and_then(|r| roster::doctor_of(r, extra.next().flatten().as_ref()));
+        // The room's doctor's own patients first, then the whole line.
+        let (p, r) = match own.iter().find(|(d, (p, r))| Some(*d) == doctor && (p.is_some() || r.is_some())) {
+            Some((_, mine)) => *mine,
+            None => (priority_one, regular_one),
+        };
+        let Some(next) = priority::pick(&entries, p, r, &settings) else { continue };
         let wanted: Vec<i64> = with.map(|e| e.id).into_iter().chain(std::iter::once(next.id)).collect();
         let records: Vec<(Stored<Reservation>, i64)> = nested.take_versioned(&ids).into_iter().filter(|(r, _)| wanted.contains(&r.id)).collect();
         let (_, tz) = clinic_today(deps, tenant).await?;
@@ -408,7 +460,7 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
             if let (Move::WithDoctor, Some(room)) = (mv, &room) {
                 after.data.room_id = Some(room.id);
                 after.data.room = Some(room.data.name.clone());
-                after.data.doctor_id = room.data.doctor_id;
+                after.data.doctor_id = doctor;
             }
             if mv == Move::Done {
                 samples.extend(ServiceTimes::sample_of(&after.data, tz));

@@ -7,5 +7,6 @@ pub mod mark_priority;
 pub mod poly_transfer;
 pub mod priority;
 pub mod rooms;
+pub mod roster;
 pub mod services;
 pub mod settings;

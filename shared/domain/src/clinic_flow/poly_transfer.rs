@@ -153,6 +153,7 @@ fn moved(seen: &Seen, target: i64, slot: &Slot, waiting_doctor_id: i64, now: chr
     });
     r.poly_id = target;
     r.schedule_id = slot.schedule.id;
+    r.schedule_doctor_id = Some(slot.schedule.data.doctor_id);
     r.queue_number = seen.last_number + 1;
     r.status_id = waiting_doctor_id;
     r.status_code = WAITING_DOCTOR.into();

@@ -106,7 +106,14 @@ pub fn is_priority(reasons: &[Criterion], settings: &QueueSettings) -> bool {
 /// The candidates call-next reads before it knows the policy: the lowest priority and the
 /// lowest regular number waiting for the doctor.
 pub fn candidates(entries: &[DayEntry]) -> (Option<&DayEntry>, Option<&DayEntry>) {
-    let waiting = || entries.iter().filter(|e| e.status_code == crate::reservation::WAITING_DOCTOR);
+    candidates_of(entries, None)
+}
+
+/// [`candidates`] among the numbers booked on `doctor`'s schedule (all numbers for `None`).
+pub fn candidates_of(entries: &[DayEntry], doctor: Option<i64>) -> (Option<&DayEntry>, Option<&DayEntry>) {
+    let waiting = || {
+        entries.iter().filter(move |e| e.status_code == crate::reservation::WAITING_DOCTOR && doctor.is_none_or(|d| e.schedule_doctor_id == Some(d)))
+    };
     (waiting().filter(|e| e.priority).min_by_key(|e| e.queue_number), waiting().filter(|e| !e.priority).min_by_key(|e| e.queue_number))
 }
 

@@ -63,6 +63,9 @@ pub struct Reservation {
     pub patient_id: i64,
     pub poly_id: i64,
     pub schedule_id: i64,
+    /// The doctor of that schedule: whose room calls the patient first (`clinic_flow::roster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_doctor_id: Option<i64>,
     /// The visit day, `YYYY-MM-DD` in the clinic's calendar.
     pub date: String,
     pub bpjs: bool,
@@ -208,7 +211,7 @@ pub(crate) fn day_item(tenant: &Tenant, id: i64, r: &Reservation, called_ms: Opt
         serde_json::json!({
             "id": id, "poly_id": r.poly_id, "patient_id": r.patient_id, "queue_number": r.queue_number,
             "status_code": r.status_code, "status_id": r.status_id, "called_ms": called_ms, "bpjs": r.bpjs,
-            "priority": r.priority,
+            "priority": r.priority, "schedule_doctor_id": r.schedule_doctor_id,
         }),
     )
 }
@@ -235,6 +238,8 @@ pub struct DayEntry {
     /// The poly the patient was sent on to from here (`clinic_flow::poly_transfer`): the
     /// reservation now lives at that poly's number; this one is its first poly's, kept DONE.
     pub transferred_to: Option<i64>,
+    /// The doctor of the schedule the number was booked on (on index items since it is kept).
+    pub schedule_doctor_id: Option<i64>,
 }
 
 pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
@@ -253,6 +258,7 @@ pub(crate) fn day_entry(item: &Item) -> Option<DayEntry> {
         room_id: n("room_id"),
         room: item.get("room").and_then(Value::as_str).map(str::to_string),
         transferred_to: n("transferred_to"),
+        schedule_doctor_id: n("schedule_doctor_id"),
     })
 }
 
@@ -339,6 +345,9 @@ pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, 
     // Called in to the doctor (not a recall): when, and in which room.
     if b.with_doctor_at != a.with_doctor_at {
         index = index.set("doctor_ms", a.with_doctor_at.as_deref().and_then(parse_stamp).map(|t| t.timestamp_millis()));
+    }
+    // Called in to a room (or recalled to another one).
+    if b.with_doctor_at != a.with_doctor_at || b.room_id != a.room_id {
         if let (Some(id), Some(name)) = (a.room_id, &a.room) {
             index = index.set("room_id", id).set("room", name.clone());
         }

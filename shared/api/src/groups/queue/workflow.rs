@@ -91,10 +91,10 @@ fn with_webhook(mut m: Map<String, Value>, outcome: Option<&Outcome>) -> Map<Str
     m
 }
 
-async fn make_move(s: AppState, caller: Caller, id: String, mv: Move) -> ApiResult<Json<Value>> {
+async fn make_move(s: AppState, caller: Caller, id: String, mv: Move, room_id: Option<i64>) -> ApiResult<Json<Value>> {
     caller.require(permission(mv))?;
     let id = parse_id(&id, NOT_FOUND)?;
-    let moved = queue::transition(&s.deps, &caller.tenant, &caller.actor, id, mv).await?;
+    let moved = queue::transition_to_room(&s.deps, &caller.tenant, &caller.actor, id, mv, room_id).await?;
     let r = &moved.full.reservation.data;
     let outcome = announce(&s, &caller.tenant, r.visit_date(), moved.call.map(|c| (c, poly_name(&moved.full)))).await;
     let nest = Nest { poly: false, ..Nest::ALL };
@@ -124,14 +124,41 @@ macro_rules! move_route {
                 (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Not allowed from the current status"),
                 (status = 422, body = ErrorBody, description = "Maximum number of calls reached (3 times)")))]
         async fn $name(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-            make_move(s, caller, id, $mv).await
+            make_move(s, caller, id, $mv, None).await
         }
     };
 }
 
+/// The with-doctor move's optional body: `{"room_id"}`, the room the patient is called in to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct WithDoctorBody {
+    /// A room of the reservation's poly; the board, the voice call and n8n name it.
+    pub room_id: Option<i64>,
+}
+
+/// Calls the patient in to the doctor (again: a recall), to the room named in the body if any.
+#[utoipa::path(patch, path = "/api/queue/{id}/withdoctor", tag = "Queue", params(("id" = String, Path, description = "The reservation id")),
+    request_body(content = Option<WithDoctorBody>, description = "Optional"), security(("bearer" = [])),
+    responses((status = 200, body = Object, description = "Calls the patient in to the doctor (again: a recall), naming the room when one is given"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not allowed from the current status"),
+        (status = 422, body = ErrorBody, description = "Maximum number of calls reached (3 times), or a room that is not one of this poly's")))]
+async fn with_doctor(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
+    // The seed sends no body; a JSON object may name the room.
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).map_err(|_| antrean_domain::DomainError::BadRequest("The body must be JSON.".into()))?
+    };
+    let mut errors = FieldErrors::new();
+    let room_id = if body.is_object() { antrean_domain::validate::optional_id(&mut errors, &body, "room_id") } else { Some(None) };
+    errors.into_result()?;
+    make_move(s, caller, id, Move::WithDoctor, room_id.flatten()).await
+}
+
 move_route!(anamnesa, "anamnesa", Move::Anamnesa, "Calls the number to anamnesa (again: a recall).");
 move_route!(waiting_doctor, "waitingdoctor", Move::WaitingDoctor, "Anamnesa done: the patient waits for the doctor.");
-move_route!(with_doctor, "withdoctor", Move::WithDoctor, "Calls the patient in to the doctor (again: a recall).");
 move_route!(done, "done", Move::Done, "The doctor has finished with the patient.");
 move_route!(no_show, "noshow", Move::NoShow, "Called, did not come.");
 move_route!(cancelled, "cancelled", Move::Cancelled, "Called off by the patient or the clinic; the quota place is given back.");
