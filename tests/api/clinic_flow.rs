@@ -457,6 +457,18 @@ async fn patients_sent_on_to_the_pharmacy_and_cashier_keep_their_ticket(store: S
     let done = step("done").await;
     assert_eq!(done.body["data"]["services"].as_array().map(Vec::len), Some(2), "{done:?}");
     assert_eq!((ticket().await["service"]["status"].as_str(), status_of(&desk, id).await.as_str()), (Some("done"), "DONE"));
+
+    // The services' day, for the dashboard: sent on, where they are now, the wait until called.
+    let summary = app.get(&format!("/api/queue/services/summary?from={}", desk.today), t).await;
+    assert_eq!(summary.status, 200, "{summary:?}");
+    let days = summary.body["data"].as_array().unwrap();
+    let of = |name: &str| days.iter().find(|d| d["service_name"] == name).cloned().unwrap_or_else(|| panic!("{name}: {summary:?}"));
+    let (pharmacy, cashier) = (of("Apotek"), of("Kasir"));
+    assert_eq!((pharmacy["sent"].as_i64(), pharmacy["stages"].clone(), pharmacy["waited"].as_i64()), (Some(1), json!({"collected": 1}), Some(1)), "{pharmacy}");
+    assert!(pharmacy["average_wait_minutes"].as_f64().is_some_and(|m| (0.0..5.0).contains(&m)), "{pharmacy}");
+    assert_eq!((cashier["sent"].as_i64(), cashier["stages"].clone(), cashier["waited"].as_i64()), (Some(1), json!({"done": 1}), Some(1)), "{cashier}");
+    assert_eq!(app.get(&format!("/api/queue/services/summary?from={}", desk.today), &nurse).await.status, 403);
+    assert_eq!(app.get(&format!("/api/queue/services/summary?from={}&to=2020-01-01", desk.today), t).await.status, 422);
 }
 
 /// Every route of this issue is in the OpenAPI document.
@@ -473,6 +485,7 @@ fn the_new_routes_are_documented() {
         "/api/queue/{id}/transfer",
         "/api/queue/{id}/service/{step}",
         "/api/queue/{id}/priority",
+        "/api/queue/services/summary",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }

@@ -202,6 +202,19 @@ async fn write_step(
         let board = crate::board::calls_partition(tenant, after.data.visit_date());
         ops.push(Op::update(Key::new(board, format!("{CALL_PREFIX}{}", id_key(stage.service_id))), u));
     }
+    // The service's day counts the step (`rollup::services`).
+    let from = if created { None } else { before.data.services.last().map(|s| s.status.as_str()) };
+    let first_call = called && from.is_none_or(|f| !matches!(f, "called" | "ready"));
+    let sent_at = stage.history.first().and_then(|h| reservation::parse_stamp(&h.at));
+    let change = crate::rollup::services::StageChange {
+        date: after.data.visit_date(),
+        service_id: stage.service_id,
+        service_name: &stage.service_name,
+        from,
+        to: &stage.status,
+        first_call_after: sent_at.filter(|_| first_call).map(|t| (now - t).num_seconds()),
+    };
+    ops.extend(crate::rollup::services::step_op(tenant, &change));
     ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, after.id, now));
     match deps.table.write(ops).await {
         Ok(()) => Ok(()),

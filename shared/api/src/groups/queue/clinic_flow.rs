@@ -3,6 +3,7 @@
 //! hand. Call-next per room and priority ordering are in `workflow` (the same engine).
 use antrean_domain::clinic_flow::end_of_day::{self, DayClosed};
 use antrean_domain::clinic_flow::{mark_priority, poly_transfer};
+use antrean_domain::rollup::services::{self as service_rollup, ServiceDay};
 use antrean_domain::webhook::{self, CallEvent};
 use antrean_domain::clinic_flow::rooms::{self, Room, NOT_FOUND};
 use antrean_domain::clinic_flow::services::{self, Service, StageMove};
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer))
         .routes(routes!(service_step))
         .routes(routes!(mark_priority))
+        .routes(routes!(services_summary))
 }
 
 /// A room as the API shows it.
@@ -239,6 +241,34 @@ async fn delete_service(State(s): State<AppState>, caller: Caller, Path(id): Pat
     let id = parse_id(&id, services::NOT_FOUND)?;
     record::trash::<Service>(&s.deps, &caller.tenant, &caller.actor, id, vec![]).await?;
     Ok(Json(envelope::message("Service deleted successfully")))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SummaryParams {
+    /// `YYYY-MM-DD`; default the clinic's today.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`; default `from`. At most 366 days after it.
+    pub to: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/queue/services/summary", tag = "Services", params(SummaryParams), security(("bearer" = [])),
+    responses((status = 200, body = Data<Vec<ServiceDay>>, description = "Per service and day: patients sent on, how many are in each stage now, and the mean wait from being sent on to the first call (at the pharmacy: until the medicine was ready)"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn services_summary(State(s): State<AppState>, caller: Caller, Query(q): Query<SummaryParams>) -> ApiResult<Json<Data<Vec<ServiceDay>>>> {
+    caller.require(Permission::DashboardView)?;
+    let mut errors = FieldErrors::new();
+    let from = filter_date(&mut errors, "from", q.from.as_deref());
+    let to = filter_date(&mut errors, "to", q.to.as_deref());
+    errors.into_result()?;
+    let from = match from {
+        Some(d) => d,
+        None => queue::today(&s.deps, &caller.tenant).await?,
+    };
+    let to = to.unwrap_or(from);
+    if to < from || (to - from).num_days() > 366 {
+        return Err(FieldErrors::single("to", "The to field must be a date on or after from, at most 366 days later.").into());
+    }
+    Ok(Json(envelope::data(service_rollup::read(s.deps.table.as_ref(), &caller.tenant, from, to).await?)))
 }
 
 /// Where the patient is now, for the answers of transfer and the service steps.
