@@ -394,7 +394,7 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
             .max_by_key(|e| (e.called_ms.unwrap_or_default(), e.queue_number));
         // A room first calls its doctor's patients (`clinic_flow::roster`); who that doctor is
         // today comes in the batch below, so each schedule doctor's two candidates are read too.
-        let own: Vec<(i64, (Option<&DayEntry>, Option<&DayEntry>))> = match room_id {
+        let own: Vec<(i64, priority::Candidates)> = match room_id {
             Some(_) => entries
                 .iter()
                 .filter(|e| e.status_code == WAITING_DOCTOR)
@@ -533,6 +533,14 @@ pub async fn list(deps: &Deps, tenant: &Tenant, date: NaiveDate, poly_id: Option
 /// The clinic's today, for routes whose date is optional.
 pub async fn today(deps: &Deps, tenant: &Tenant) -> DomainResult<NaiveDate> {
     Ok(clinic_today(deps, tenant).await?.0)
+}
+
+/// The date a route was given, else the clinic's today.
+pub async fn day_or_today(deps: &Deps, tenant: &Tenant, date: Option<NaiveDate>) -> DomainResult<NaiveDate> {
+    match date {
+        Some(d) => Ok(d),
+        None => today(deps, tenant).await,
+    }
 }
 
 #[cfg(test)]

@@ -232,5 +232,5 @@ pub async fn transfer(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body
         }
         record::backoff(attempt).await;
     }
-    Err(refusals.ran_out(DomainError::Conflict("The queue is very busy right now; please try again.".into())))
+    Err(refusals.ran_out(DomainError::Conflict(reservation::create::BUSY.into())))
 }

@@ -105,12 +105,15 @@ pub fn is_priority(reasons: &[Criterion], settings: &QueueSettings) -> bool {
 
 /// The candidates call-next reads before it knows the policy: the lowest priority and the
 /// lowest regular number waiting for the doctor.
-pub fn candidates(entries: &[DayEntry]) -> (Option<&DayEntry>, Option<&DayEntry>) {
+pub fn candidates(entries: &[DayEntry]) -> Candidates<'_> {
     candidates_of(entries, None)
 }
 
+/// The lowest priority and the lowest regular number waiting for the doctor.
+pub type Candidates<'a> = (Option<&'a DayEntry>, Option<&'a DayEntry>);
+
 /// [`candidates`] among the numbers booked on `doctor`'s schedule (all numbers for `None`).
-pub fn candidates_of(entries: &[DayEntry], doctor: Option<i64>) -> (Option<&DayEntry>, Option<&DayEntry>) {
+pub fn candidates_of(entries: &[DayEntry], doctor: Option<i64>) -> Candidates<'_> {
     let waiting = || {
         entries.iter().filter(move |e| e.status_code == crate::reservation::WAITING_DOCTOR && doctor.is_none_or(|d| e.schedule_doctor_id == Some(d)))
     };

@@ -85,6 +85,7 @@ fn invalid(field: &str) -> DomainError {
 pub const PAST_DATE: &str = "The date field must be a date after or equal to today.";
 pub const DIFFERENT_NAME: &str = "WhatsApp number or BPJS number is already registered with a different patient name";
 pub const QUOTA_FULL: &str = "Quota is full";
+pub const BUSY: &str = "The queue is very busy right now; please try again.";
 pub const ALREADY_BOOKED: &str = "The patient already has an active reservation for this poly on this date.";
 
 /// What a create reads before its write, in two batch reads (and a Query on the day's
@@ -405,7 +406,7 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         }
         record::backoff(attempt).await;
     }
-    Err(refusals.ran_out(DomainError::Conflict("The queue is very busy right now; please try again.".into())))
+    Err(refusals.ran_out(DomainError::Conflict(BUSY.into())))
 }
 
 

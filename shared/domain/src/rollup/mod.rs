@@ -12,7 +12,12 @@
 //! - `h00` … `h23`: reservations registered in that hour of the clinic's day;
 //! - `wait_sum` (seconds) and `wait_n`: waiting times of patients called in to the doctor;
 //! - `wait_min`, `wait_max` (seconds): the shortest and longest of those waits;
+//! - `moved_in` / `moved_out`: patients come from / sent on to another poly
+//!   (`clinic_flow::poly_transfer`; a transferred reservation counts at every poly it visited,
+//!   see `Reservation::all_facts`);
 //! - `rev`: bumped by every change, so a rebuild can tell that someone wrote meanwhile.
+//!
+//! The services after the doctor have rollups of their own ([`services`]).
 //!
 //! Counts move only by `ADD` (see [`delta_ops`]): two receptionists registering at the same
 //! moment both land, in any order, without reading first.

@@ -181,10 +181,7 @@ async fn close_day(State(s): State<AppState>, caller: Caller, JsonBody(body): Js
     };
     let date = filter_date(&mut errors, "date", raw.as_deref());
     errors.into_result()?;
-    let date = match date {
-        Some(d) => d,
-        None => queue::today(&s.deps, &caller.tenant).await?,
-    };
+    let date = queue::day_or_today(&s.deps, &caller.tenant, date).await?;
     let closed: DayClosed = end_of_day::close_day(&s.deps, &caller.tenant, &caller.actor, date).await?;
     s.live.changed(&s.deps, &caller.tenant, date).await;
     let message = if closed.already_closed { "The day was already closed" } else { "Day closed successfully" };
@@ -260,10 +257,7 @@ async fn services_summary(State(s): State<AppState>, caller: Caller, Query(q): Q
     let from = filter_date(&mut errors, "from", q.from.as_deref());
     let to = filter_date(&mut errors, "to", q.to.as_deref());
     errors.into_result()?;
-    let from = match from {
-        Some(d) => d,
-        None => queue::today(&s.deps, &caller.tenant).await?,
-    };
+    let from = queue::day_or_today(&s.deps, &caller.tenant, from).await?;
     let to = to.unwrap_or(from);
     if to < from || (to - from).num_days() > 366 {
         return Err(FieldErrors::single("to", "The to field must be a date on or after from, at most 366 days later.").into());

@@ -39,10 +39,7 @@ async fn show(State(s): State<AppState>, caller: Caller, Query(q): Query<RosterP
     let date = filter_date(&mut errors, "date", q.date.as_deref());
     let poly_id = filter_id(&mut errors, "poly_id", q.poly_id.as_deref());
     errors.into_result()?;
-    let date = match date {
-        Some(d) => d,
-        None => queue::today(&s.deps, &caller.tenant).await?,
-    };
+    let date = queue::day_or_today(&s.deps, &caller.tenant, date).await?;
     Ok(Json(envelope::data(roster::day(&s.deps, &caller.tenant, date, poly_id).await?)))
 }
 

@@ -189,10 +189,7 @@ async fn list(State(s): State<AppState>, caller: Caller, url: RequestUrl, Query(
     let date = filter_date(&mut errors, "date", q.date.as_deref());
     errors.into_result()?;
     let paging = paging?;
-    let date = match date {
-        Some(d) => d,
-        None => queue::today(&s.deps, &caller.tenant).await?,
-    };
+    let date = queue::day_or_today(&s.deps, &caller.tenant, date).await?;
     let (rows, total) = queue::list(&s.deps, &caller.tenant, date, poly_id, status_id, paging).await?;
     let rows = rows.iter().map(views::queue_row).collect();
     Ok(Json(envelope::message_data("Queue list retrieved successfully", paginate_page(rows, total, paging, &url))))
