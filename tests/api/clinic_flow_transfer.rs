@@ -260,4 +260,33 @@ on_both_stores!(
     a_double_transfer_has_exactly_one_winner,
     a_closed_day_takes_no_new_numbers,
     priority_can_be_marked_after_registration,
+    the_new_routes_stay_within_the_store_budget,
 );
+
+/// What the new queue routes cost in store requests (the dev server's counters): a transfer
+/// costs what a create does, the rest what a queue move does.
+async fn the_new_routes_stay_within_the_store_budget(store: Store) {
+    use crate::store_budget::{cost, within};
+    let desk = crate::store_budget::desk(store).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    let gigi = dental(&desk).await;
+    let r1 = crate::clinic_flow::room(&desk, desk.poly, "Ruang 1", Some(desk.doctor)).await;
+    let roster = json!({"date": desk.today, "rooms": [{"room_id": r1, "doctor_id": desk.doctor}]});
+    assert_eq!(app.put("/api/queue/rooms/roster", t, roster).await.status, 200);
+    let ids = waiting_for_doctor(&desk, desk.poly, 1..=3).await;
+
+    let (c, r) = cost(app, app.patch(&format!("/api/queue/{}/priority", ids[2]), t, json!({"priority_reasons": ["emergency"]}))).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    within("priority marked", c, 3, 1);
+    let next = json!({"poly_id": desk.poly, "date": desk.today, "room_id": r1});
+    let (c, r) = cost(app, app.patch("/api/queue/call-next", t, next.clone())).await;
+    assert_eq!(r.body["queue_number_with_doctor"], 3, "{r:?}");
+    within("call-next from a room on the roster", c, 3, 1);
+    let (c, r) = cost(app, app.patch(&format!("/api/queue/{}/withdoctor", ids[0]), t, json!({"room_id": r1}))).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    within("withdoctor to a room", c, 3, 1);
+    assert_eq!(app.patch(&format!("/api/queue/{}/done", ids[0]), t, json!(null)).await.status, 200);
+    let (c, r) = cost(app, app.patch(&format!("/api/queue/{}/transfer", ids[0]), t, json!({"poly_id": gigi}))).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    within("transfer to another poly", c, 5, 1);
+}

@@ -14,7 +14,7 @@ use crate::reservations::{day, schedule, Desk};
 
 /// What one call cost.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Cost {
+pub(crate) struct Cost {
     reads: u64,
     writes: u64,
     /// On DynamoDB: the calls the adapter made (it must agree with the count).
@@ -32,7 +32,7 @@ fn number(v: &Value, path: &[&str]) -> u64 {
 }
 
 /// The store requests `call` made, and its answer.
-async fn cost<F: std::future::Future<Output = crate::helpers::Reply>>(app: &TestApp, call: F) -> (Cost, crate::helpers::Reply) {
+pub(crate) async fn cost<F: std::future::Future<Output = crate::helpers::Reply>>(app: &TestApp, call: F) -> (Cost, crate::helpers::Reply) {
     let before = counters(app).await;
     let reply = call.await;
     let after = counters(app).await;
@@ -44,7 +44,7 @@ async fn cost<F: std::future::Future<Output = crate::helpers::Reply>>(app: &Test
 }
 
 #[track_caller]
-fn within(what: &str, c: Cost, reads: u64, writes: u64) {
+pub(crate) fn within(what: &str, c: Cost, reads: u64, writes: u64) {
     eprintln!("store requests: {what}: {} reads, {} writes (budget {reads} + {writes})", c.reads, c.writes);
     assert!(c.reads <= reads, "{what}: {} reads, budget {reads} ({c:?})", c.reads);
     assert_eq!(c.writes, writes, "{what}: {c:?}");
@@ -53,7 +53,7 @@ fn within(what: &str, c: Cost, reads: u64, writes: u64) {
     }
 }
 
-async fn desk(store: Store) -> Desk {
+pub(crate) async fn desk(store: Store) -> Desk {
     // Only this test's process serves the counters (nextest runs each test in its own).
     std::env::set_var("BENCH_CAPACITY", "1");
     Desk::open(store, None).await

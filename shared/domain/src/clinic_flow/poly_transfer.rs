@@ -94,7 +94,10 @@ struct Seen {
 }
 
 async fn read(deps: &Deps, tenant: &Tenant, id: i64, target: i64) -> DomainResult<Seen> {
-    let (before, version) = reservation::read(deps, tenant, id).await?;
+    // The clinic's settings and statuses come along in the same batch (the request keeps them).
+    let Some((before, version)) = crate::nested::read_with(deps, tenant, &[id], &[], &[]).await?.0.take_versioned(&[id]).pop() else {
+        return Err(reservation::not_found());
+    };
     if before.data.status_code != DONE {
         return Err(DomainError::Conflict(format!(
             "The reservation is {}; the doctor must finish with the patient before sending them on.",
@@ -189,12 +192,11 @@ pub async fn transfer(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body
     // Numbers are handed out in turns within this process, like reception's creates.
     let lock = reservation::create::create_lock(deps, tenant);
     let _turn = lock.lock().await;
-    let (_, tz) = clinic_today(deps, tenant).await?;
-    let statuses = statuses(deps, tenant).await?;
-    let waiting_doctor = status_by_code(&statuses, WAITING_DOCTOR)?.id;
     let mut refusals = crate::error::Refusals::default();
     for attempt in 0..reservation::MAX_ATTEMPTS {
         let seen = read(deps, tenant, id, target).await?;
+        let (_, tz) = clinic_today(deps, tenant).await?;
+        let waiting_doctor = status_by_code(&statuses(deps, tenant).await?, WAITING_DOCTOR)?.id;
         let Some(slot) = seen.slots.iter().find(|s| s.has_room()) else { return Err(DomainError::Unprocessable(QUOTA_FULL.into())) };
         let now = deps.clock.now();
         let after = moved(&seen, target, slot, waiting_doctor, now, tz);
