@@ -236,3 +236,74 @@ pub async fn transfer(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body
     }
     Err(refusals.ran_out(DomainError::Conflict(reservation::create::BUSY.into())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use antrean_store::embedded::EmbeddedTable;
+    use antrean_store::Table;
+
+    fn at(hm: &str) -> String {
+        format!("2026-01-10T{hm}:00.000000Z")
+    }
+
+    async fn apply(table: &EmbeddedTable, ops: Vec<Op>) {
+        if !ops.is_empty() {
+            table.write(ops).await.unwrap();
+        }
+    }
+
+    /// What the transfer writes to the rollups, and what later moves write, equal a rebuild
+    /// from the reservation's visits (`Reservation::all_facts`): there and back again.
+    #[tokio::test]
+    async fn live_rollups_of_a_transfer_equal_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = EmbeddedTable::open(dir.path()).unwrap();
+        let t = Tenant::parse("klinik").unwrap();
+        let tz = chrono_tz::Asia::Jakarta;
+        let r = Reservation {
+            patient_id: 1,
+            poly_id: 1,
+            schedule_id: 1,
+            date: "2026-01-10".into(),
+            status_code: DONE.into(),
+            queue_number: 4,
+            registered_at: Some(at("01:00")),
+            anamnesa_at: Some(at("01:10")),
+            waiting_doctor_at: Some(at("01:20")),
+            with_doctor_at: Some(at("01:30")),
+            finished_at: Some(at("01:40")),
+            ..Default::default()
+        };
+        let mut before = Stored { id: 7, data: r, created_at: at("01:00"), updated_at: at("01:40"), deleted_at: None };
+        apply(&table, rollup::delta_ops(&t, None, &before.data.facts(tz))).await;
+        let slot = |id: i64| {
+            let data = serde_json::from_value(json!({"doctor_id": id, "poly_id": id, "date": "2026-01-10", "start_time": "08:00:00", "end_time": "16:00:00"})).unwrap();
+            Slot { schedule: Stored { id, data, created_at: String::new(), updated_at: String::new(), deleted_at: None }, version: 1, booked: 0 }
+        };
+        let date = before.data.visit_date();
+        for (hop, (target, now)) in [(2, "02:00"), (1, "03:00")].into_iter().enumerate() {
+            let seen = Seen { before: before.clone(), version: 1, from_name: "Poli".into(), to_name: "Poli".into(), last_number: 10, slots: vec![] };
+            let now = chrono::DateTime::parse_from_rfc3339(&at(now)).unwrap().with_timezone(&chrono::Utc);
+            let after = moved(&seen, target, &slot(target), 3, now, tz);
+            let visit = after.data.poly_history.last().unwrap();
+            let mut ops = rollup::delta_ops(&t, Some(&before.data.facts(tz)), &visit.facts(&after.data, hop > 0, tz));
+            ops.extend(rollup::delta_ops(&t, None, &after.data.facts(tz)));
+            apply(&table, ops).await;
+            // Seen at the target poly and finished there.
+            let mut done = after.clone();
+            done.data.status_code = DONE.into();
+            done.data.with_doctor_at = Some(stamp(now + chrono::Duration::minutes(15)));
+            done.data.finished_at = Some(stamp(now + chrono::Duration::minutes(25)));
+            apply(&table, rollup::delta_ops(&t, Some(&after.data.facts(tz)), &done.data.facts(tz))).await;
+            before = done;
+        }
+        let live = rollup::read(&table, &t, date, date).await.unwrap();
+        let rebuilt = rollup::compute(date, &before.data.all_facts(tz));
+        // Poli 1 saw the patient twice (first, and back again), poli 2 once.
+        assert_eq!((live[0].total(), live[0].moved_out, live[0].moved_in, live[1].total(), live[1].moved_in, live[1].moved_out), (2, 1, 1, 1, 1, 1));
+        // (The extremes are the queue moves' own business: this test does not fold them.)
+        let counts = |d: &rollup::DayPoly| rollup::DayPoly { wait_min: None, wait_max: None, ..d.clone() };
+        assert_eq!(live.iter().map(counts).collect::<Vec<_>>(), rebuilt.iter().map(counts).collect::<Vec<_>>());
+    }
+}
