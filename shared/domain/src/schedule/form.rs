@@ -165,6 +165,21 @@ impl ScheduleForm {
             bpjs_quota,
         })
     }
+
+    /// The schedule this form describes, in the doctor's poly.
+    pub(super) fn into_schedule(self, doc: &Doctor) -> Schedule {
+        Schedule {
+            doctor_id: self.doctor_id,
+            poly_id: doc.poly_id,
+            date: date_string(self.date),
+            start_time: self.start_time,
+            end_time: self.end_time,
+            quota: self.quota,
+            slot_minutes: self.slot_minutes,
+            slot_capacity: self.slot_capacity,
+            bpjs_quota: self.bpjs_quota,
+        }
+    }
 }
 
 /// A doctor as a write relies on it: the user at the version read, the role and the poly.

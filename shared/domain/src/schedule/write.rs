@@ -79,17 +79,7 @@ pub(super) async fn refuse_overlap(deps: &Deps, tenant: &Tenant, s: &Schedule, o
 pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Stored<Schedule>> {
     for attempt in 0..MAX_ATTEMPTS {
         let (form, doc) = judge(deps, tenant, body).await?;
-        let data = Schedule {
-            doctor_id: form.doctor_id,
-            poly_id: doc.poly_id,
-            date: date_string(form.date),
-            start_time: form.start_time,
-            end_time: form.end_time,
-            quota: form.quota,
-            slot_minutes: form.slot_minutes,
-            slot_capacity: form.slot_capacity,
-            bpjs_quota: form.bpjs_quota,
-        };
+        let data = form.into_schedule(&doc);
         // `rev` before the day's schedules: a writer we miss in the query moved `rev` first.
         let rev = doctor_day_rev(deps, tenant, data.doctor_id, &data.date).await?;
         refuse_overlap(deps, tenant, &data, None).await?;
@@ -135,17 +125,7 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
             _ => return Err(not_found()),
         };
         let (form, doc) = judge(deps, tenant, body).await?;
-        let data = Schedule {
-            doctor_id: form.doctor_id,
-            poly_id: doc.poly_id,
-            date: date_string(form.date),
-            start_time: form.start_time,
-            end_time: form.end_time,
-            quota: form.quota,
-            slot_minutes: form.slot_minutes,
-            slot_capacity: form.slot_capacity,
-            bpjs_quota: form.bpjs_quota,
-        };
+        let data = form.into_schedule(&doc);
         let old = &current.data;
         let moved = old.date != data.date || old.doctor_id != data.doctor_id || old.poly_id != data.poly_id;
         let booked_now = booked(deps, tenant, id).await?;
