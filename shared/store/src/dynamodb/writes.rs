@@ -62,8 +62,7 @@ impl DynamoTable {
     /// One operation: the plain single-item call, half the capacity of a transaction.
     pub(super) async fn write_one(&self, op: &Op) -> Result<(), StoreError> {
         let mut e = Expr::default();
-        let failed = StoreError::ConditionFailed { index: 0 };
-        let result = match op {
+        let sent = match op {
             Op::Put { item, condition } => {
                 let cond = condition.as_ref().map(|c| e.condition(c));
                 self.client
@@ -76,13 +75,8 @@ impl DynamoTable {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map(|out| self.capacity.count(Used::Write, Some(out.consumed_capacity())))
-                    .inspect_err(|_| self.capacity.failed())
-                    .map_err(|err| match err.as_service_error() {
-                        Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
-                        Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
-                        _ => sdk_error(err),
-                    })
+                    .map(|out| out.consumed_capacity)
+                    .map_err(write_error)
             }
             Op::Update { key, update, condition } => {
                 let expr = e.update(update);
@@ -98,13 +92,8 @@ impl DynamoTable {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map(|out| self.capacity.count(Used::Write, Some(out.consumed_capacity())))
-                    .inspect_err(|_| self.capacity.failed())
-                    .map_err(|err| match err.as_service_error() {
-                        Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
-                        Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
-                        _ => sdk_error(err),
-                    })
+                    .map(|out| out.consumed_capacity)
+                    .map_err(write_error)
             }
             Op::Delete { key, condition } => {
                 let cond = condition.as_ref().map(|c| e.condition(c));
@@ -118,16 +107,29 @@ impl DynamoTable {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map(|out| self.capacity.count(Used::Write, Some(out.consumed_capacity())))
-                    .inspect_err(|_| self.capacity.failed())
-                    .map_err(|err| match err.as_service_error() {
-                        Some(s) if s.is_conditional_check_failed_exception() => failed.clone(),
-                        Some(s) if s.is_transaction_conflict_exception() => StoreError::Conflict,
-                        _ => sdk_error(err),
-                    })
+                    .map(|out| out.consumed_capacity)
+                    .map_err(write_error)
             }
             Op::Check { .. } => unreachable!("a lone condition check goes through a transaction"),
         };
-        result
+        match sent {
+            Ok(consumed) => {
+                self.capacity.count(Used::Write, Some(consumed.as_ref()));
+                Ok(())
+            }
+            Err(e) => {
+                self.capacity.failed();
+                Err(e)
+            }
+        }
     }
+}
+
+/// A single-item write's error: its refused condition is the operation's (index 0); the rest
+/// as every call's ([`sdk_error`]: a conflict, an outage, an invalid request).
+fn write_error<E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata, R: std::fmt::Debug>(err: SdkError<E, R>) -> StoreError {
+    if err.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") {
+        return StoreError::ConditionFailed { index: 0 };
+    }
+    sdk_error(err)
 }
