@@ -27,19 +27,19 @@ async fn call(app: &TestApp, method: reqwest::Method, path: &str, headers: &[(&s
     res.json().await.unwrap()
 }
 
-struct Jkn {
+pub(crate) struct Jkn {
     token: String,
 }
 
 impl Jkn {
-    async fn sign_in(app: &TestApp) -> Jkn {
+    pub(crate) async fn sign_in(app: &TestApp) -> Jkn {
         let r = ws(app, "token", &[("x-username", WS_USER), ("x-password", WS_PASSWORD)], None).await;
         assert_eq!(r["metadata"], json!({"message": "Ok", "code": 200}), "{r}");
         Jkn {
             token: r["response"]["token"].as_str().unwrap().to_string(),
         }
     }
-    async fn call(&self, app: &TestApp, path: &str, body: Value) -> Value {
+    pub(crate) async fn call(&self, app: &TestApp, path: &str, body: Value) -> Value {
         ws(app, path, &[("x-username", WS_USER), ("x-token", &self.token)], Some(body)).await
     }
 }
@@ -48,12 +48,12 @@ fn code(v: &Value) -> i64 {
     v["metadata"]["code"].as_i64().unwrap_or_else(|| panic!("no metadata code: {v}"))
 }
 
-fn take(card: &str, date: &str) -> Value {
+pub(crate) fn take(card: &str, date: &str) -> Value {
     json!({"nomorkartu": card, "nik": "3212345678987654", "nohp": "085635228888", "kodepoli": "ANA", "norm": "", "tanggalperiksa": date,
         "kodedokter": 12345, "jampraktek": "08:00-16:00", "jeniskunjungan": 1, "nomorreferensi": "0001R0040116A000001"})
 }
 
-async fn new_patient(jkn: &Jkn, app: &TestApp, card: &str, name: &str, phone: &str) -> String {
+pub(crate) async fn new_patient(jkn: &Jkn, app: &TestApp, card: &str, name: &str, phone: &str) -> String {
     let r = jkn
         .call(
             app,

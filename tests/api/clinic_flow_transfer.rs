@@ -201,6 +201,22 @@ async fn a_closed_day_takes_no_new_numbers(store: Store) {
     assert_eq!(app.post("/api/reservation", t, b).await.status, 200);
 }
 
+/// Mobile JKN's ambil antrean goes through reception's create: a closed day refuses it too,
+/// in BPJS's own answer shape.
+async fn mobile_jkn_takes_no_number_on_a_closed_day(store: Store) {
+    use crate::bpjs_ws::{new_patient, take, Jkn};
+    let b = crate::bpjs::Bridge::open(store, Some(30), true).await;
+    let app = b.app();
+    let jkn = Jkn::sign_in(app).await;
+    new_patient(&jkn, app, "0000000000077", "Budi Santoso", "081277777777").await;
+    let today = b.desk.today.clone();
+    assert_eq!(app.post("/api/queue/close-day", &b.desk.admin, json!({"date": today})).await.status, 200);
+    let r = jkn.call(app, "ambilantrean", take("0000000000077", &today)).await;
+    assert_eq!(r["metadata"], json!({"message": "The queue for this day has been closed; no new numbers are handed out for it.", "code": 201}), "{r}");
+    let q = app.get(&format!("/api/queue?date={today}"), &b.desk.admin).await;
+    assert_eq!(q.body["data"]["total"], 0, "nothing made: {q:?}");
+}
+
 async fn priority_can_be_marked_after_registration(store: Store) {
     let desk = Desk::open(store, None).await;
     let (app, t) = (&desk.app, &desk.admin);
@@ -259,6 +275,7 @@ on_both_stores!(
     a_patient_sent_on_to_another_poly_keeps_the_ticket_and_joins_its_line,
     a_double_transfer_has_exactly_one_winner,
     a_closed_day_takes_no_new_numbers,
+    mobile_jkn_takes_no_number_on_a_closed_day,
     priority_can_be_marked_after_registration,
     the_new_routes_stay_within_the_store_budget,
 );
