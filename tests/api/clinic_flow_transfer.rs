@@ -201,6 +201,30 @@ async fn a_closed_day_takes_no_new_numbers(store: Store) {
     assert_eq!(app.post("/api/reservation", t, b).await.status, 200);
 }
 
+/// A BPJS patient's antrean is the first poly's booking, reported done there (tasks 3, 4, 5):
+/// being seen at a second poly sends BPJS no second set of tasks for the same booking.
+async fn a_bpjs_booking_is_reported_once_when_the_patient_moves_on(store: Store) {
+    let b = crate::bpjs::Bridge::open(store, Some(30), true).await;
+    let (app, t) = (b.app(), &b.desk.admin);
+    let gigi = dental(&b.desk).await;
+    let r = app.post("/api/reservation", t, b.desk.body(2)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let id = r.body["data"]["reservation"]["id"].as_i64().unwrap();
+    for mv in ["anamnesa", "waitingdoctor", "withdoctor", "done"] {
+        assert_eq!(app.patch(&format!("/api/queue/{id}/{mv}"), t, json!(null)).await.status, 200);
+    }
+    b.run().await;
+    let tasks: Vec<i64> = b.fake.events().iter().filter_map(|c| c.body["taskid"].as_i64()).collect();
+    assert_eq!(tasks, [3, 4, 5]);
+    let moved = app.patch(&format!("/api/queue/{id}/transfer"), t, json!({"poly_id": gigi})).await;
+    assert_eq!(moved.status, 200, "{moved:?}");
+    assert_eq!(call_next(&b.desk, gigi, None).await.body["data"]["current"]["id"].as_i64(), Some(id));
+    assert_eq!(app.patch(&format!("/api/queue/{id}/done"), t, json!(null)).await.status, 200);
+    assert_eq!(b.run().await["delivered"], 0, "nothing new for BPJS");
+    let tasks: Vec<i64> = b.fake.events().iter().filter_map(|c| c.body["taskid"].as_i64()).collect();
+    assert_eq!(tasks, [3, 4, 5], "no second task 4 or 5 for the same booking");
+}
+
 /// Mobile JKN's ambil antrean goes through reception's create: a closed day refuses it too,
 /// in BPJS's own answer shape.
 async fn mobile_jkn_takes_no_number_on_a_closed_day(store: Store) {
@@ -276,6 +300,7 @@ on_both_stores!(
     a_double_transfer_has_exactly_one_winner,
     a_closed_day_takes_no_new_numbers,
     mobile_jkn_takes_no_number_on_a_closed_day,
+    a_bpjs_booking_is_reported_once_when_the_patient_moves_on,
     priority_can_be_marked_after_registration,
     the_new_routes_stay_within_the_store_budget,
 );

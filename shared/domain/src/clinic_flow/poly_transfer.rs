@@ -15,6 +15,10 @@
 //! poly counts one sent on, the target one new number and one come in), the day-open check
 //! and the audit entry. Two doctors transferring the same patient at once: one wins, the
 //! other hears the patient has moved on. Nothing changes on any refusal.
+//!
+//! BPJS antrean knows the visit as the first poly's booking, reported done there; the target
+//! poly's stages are not sent as a second set of tasks for it (a referral there as a BPJS
+//! antrean of its own is not built).
 use antrean_store::{Key, Op, StoreError, Update};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -173,6 +177,13 @@ fn moved(seen: &Seen, target: i64, slot: &Slot, waiting_doctor_id: i64, now: chr
     r.room_id = None;
     r.room = None;
     r.doctor_id = None;
+    // BPJS antrean: the booking was the first poly's, reported done there (task 5). The visit
+    // here sends BPJS no second set of tasks for it, and holds no JKN quota place here (a
+    // cancel here gives none back).
+    if let Some(v) = r.bpjs_visit.as_mut() {
+        v.sync = false;
+        v.quota = None;
+    }
     Stored { data: r, updated_at: ts, ..seen.before.clone() }
 }
 
