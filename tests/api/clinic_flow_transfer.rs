@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::clinic_flow::{call_next, register, status_of, to_the_doctor, waiting_for_doctor};
+use crate::clinic_flow::{board, call_next, register, status_of, to_the_doctor, waiting_for_doctor};
 use crate::helpers::{assert_error, Store};
 use crate::on_both_stores;
 use crate::reservations::{doctor, schedule, Desk};
@@ -125,6 +125,10 @@ async fn a_patient_sent_on_to_another_poly_keeps_the_ticket_and_joins_its_line(s
     let b = call_next(&desk, gigi, None).await;
     assert_eq!((b.body["queue_number_with_doctor"].as_i64(), b.body["data"]["current"]["id"].as_i64()), (Some(2), Some(id)), "{b:?}");
     assert_eq!(status_of(&desk, id).await, "WITH_DOCTOR");
+    // Poli Gigi's board section shows them; the first poly's no longer does.
+    let s = board(&desk).await;
+    assert_eq!((s["data"]["gigi"]["queue_number_with_doctor"].as_i64(), s["data"]["gigi"]["last_call"]["queue_number"].as_i64()), (Some(2), Some(2)), "{s}");
+    assert_eq!(s["data"]["umum"]["queue_number_with_doctor"], Value::Null, "{s}");
     let done = app.patch(&format!("/api/queue/{id}/done"), t, json!(null)).await;
     assert_eq!(done.status, 200, "{done:?}");
     let g = rollup_of(&desk, gigi).await;
