@@ -103,6 +103,9 @@ async fn a_patient_sent_on_to_another_poly_keeps_the_ticket_and_joins_its_line(s
     let told = bodies.iter().find(|b| b["status"] == "TRANSFERRED").unwrap_or_else(|| panic!("{bodies:?}"));
     assert_eq!((told["current_queue"].as_str(), told["poly"].as_i64(), told["poly_name"].as_str()), (Some("2"), Some(gigi), Some("Poli Gigi")));
 
+    let detail = app.get(&format!("/api/reservation/{id}"), t).await;
+    let r = &detail.body["data"]["reservation"];
+    assert_eq!((r["poly_id"].as_i64(), r["poly_history"][0]["poly_name"].as_str()), (Some(gigi), Some("Poli Umum")), "{detail:?}");
     // The ticket page shows the new poly and number.
     let code = code.as_str().unwrap();
     let v = app.call(reqwest::Method::GET, &format!("/api/tickets/{code}"), None, None).await.body["data"].clone();

@@ -32,6 +32,10 @@ pub fn reservation(r: &Stored<Reservation>) -> Map<String, Value> {
     if let Some(v) = &r.data.bpjs_visit {
         m.insert("antrean_bpjs".into(), antrean_domain::bpjs::visit_view(v));
     }
+    // The polies seen before this one on the same ticket (a transfer), only when there are any.
+    if !r.data.poly_history.is_empty() {
+        m.insert("poly_history".into(), serde_json::to_value(&r.data.poly_history).unwrap_or(Value::Null));
+    }
     m
 }
 
