@@ -6,6 +6,8 @@ mod helpers;
 mod appointments;
 mod auth;
 mod bpjs;
+mod bpjs_backfill;
+mod bpjs_tasks;
 mod bpjs_ws;
 mod checkup_schedules;
 mod clinic_flow;
