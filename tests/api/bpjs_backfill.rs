@@ -47,7 +47,8 @@ async fn reservations_made_before_bpjs_was_switched_on_are_sent_once(store: Stor
     assert_eq!(r.body["data"], json!({"queued": 2, "already": 0, "busy": 0}), "{r:?}");
     assert_eq!(b.run().await, json!({"delivered": 4, "failed": 0, "expired": 0}));
     let ev = b.fake.events();
-    let adds: Vec<_> = ev.iter().filter(|e| e.path == "antrean/add").collect();
+    let mut adds: Vec<_> = ev.iter().filter(|e| e.path == "antrean/add").collect();
+    adds.sort_by_key(|e| e.body["angkaantrean"].as_i64());
     assert_eq!(adds.len(), 2);
     assert_eq!(adds[0].body["pasienbaru"], 0, "made before BPJS: reported as a known patient");
     assert_eq!((adds[1].body["jenispasien"].as_str(), adds[1].body["nomorkartu"].as_str()), (Some("JKN"), Some("0000000000002")));

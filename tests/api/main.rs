@@ -7,6 +7,7 @@ mod appointments;
 mod auth;
 mod bpjs;
 mod bpjs_backfill;
+mod bpjs_codes;
 mod bpjs_tasks;
 mod bpjs_ws;
 mod checkup_schedules;

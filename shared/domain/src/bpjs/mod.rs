@@ -25,6 +25,7 @@ use crate::validate;
 
 pub mod backfill;
 pub mod client;
+pub mod codes;
 pub mod config;
 pub mod crypto;
 pub mod estimate;
