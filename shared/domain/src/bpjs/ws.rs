@@ -245,15 +245,12 @@ async fn visit_answer(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, mapping
     let visit = r.bpjs_visit.clone().unwrap_or_default();
     let slot = ctx.slot.as_ref().ok_or_else(|| refuse("Jadwal Dokter Tidak Tersedia"))?;
     let [kj, sj, kn, sn] = outbound::quotas(slot, ctx.taken);
-    let minutes = estimate::service_minutes(deps, tenant, r.poly_id, config.service_minutes)
-        .await
-        .map_err(internal)?;
-    let zone = crate::configuration::settings::settings(deps, tenant).await.map_err(internal)?.zone;
+    let estimasi = estimate::estimasidilayani(deps, tenant, r, slot).await.map_err(internal)?;
     let names = names(deps, tenant, mapping, r.poly_id, slot.schedule.data.doctor_id).await?;
     Ok(json!({
         "nomorantrean": mapping.nomorantrean(r.poly_id, r.queue_number), "angkaantrean": r.queue_number,
         "kodebooking": visit.kodebooking, "norm": visit.norm, "namapoli": names.0, "namadokter": names.1,
-        "estimasidilayani": estimate::estimated_ms(slot, r.queue_number, minutes, zone),
+        "estimasidilayani": estimasi,
         "sisakuotajkn": sj, "kuotajkn": kj, "sisakuotanonjkn": sn, "kuotanonjkn": kn, "keterangan": config.keterangan,
     }))
 }
@@ -271,7 +268,7 @@ async fn booked(deps: &Deps, tenant: &Tenant, body: &Value) -> WsResult<Ctx> {
 }
 
 /// Sisa antrean: `{kodebooking}`.
-pub async fn sisa(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, body: &Value) -> WsResult<Value> {
+pub async fn sisa(deps: &Deps, tenant: &Tenant, body: &Value) -> WsResult<Value> {
     let ctx = booked(deps, tenant, body).await?;
     let r = &ctx.reservation.data;
     if !reservation::is_open(&r.status_code) {
@@ -279,16 +276,14 @@ pub async fn sisa(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, body: &Valu
     }
     let mapping = mapping::read(deps, tenant).await.map_err(internal)?;
     let (_, ahead, with_doctor) = day_counts(deps, tenant, r.poly_id, r.visit_date(), Some(r.queue_number)).await?;
-    let minutes = estimate::service_minutes(deps, tenant, r.poly_id, config.service_minutes)
-        .await
-        .map_err(internal)?;
+    let waktutunggu = estimate::waktutunggu(deps, tenant, r, ctx.slot.as_ref()).await.map_err(internal)?;
     let doctor_id = ctx.slot.as_ref().map(|s| s.schedule.data.doctor_id).unwrap_or_default();
     let names = names(deps, tenant, &mapping, r.poly_id, doctor_id).await?;
     Ok(json!({
         "nomorantrean": mapping.nomorantrean(r.poly_id, r.queue_number), "namapoli": names.0, "namadokter": names.1,
         "sisaantrean": ahead, "antreanpanggil": called(&mapping, r.poly_id, with_doctor),
         // Seconds, as BPJS's example (9000 for a long wait).
-        "waktutunggu": ahead * minutes * 60, "keterangan": "",
+        "waktutunggu": waktutunggu, "keterangan": "",
     }))
 }
 

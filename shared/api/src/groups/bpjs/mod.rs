@@ -65,8 +65,6 @@ pub struct ConfigBody {
     pub ws_username: Option<String>,
     /// Its password (8+ characters; kept as a hash).
     pub ws_password: Option<String>,
-    /// Minutes per patient until the queue has learned its own (1–240, default 10).
-    pub service_minutes: Option<i64>,
     /// `true` (default): reservations are reported to BPJS.
     pub enabled: Option<bool>,
     /// `keterangan` sent to patients.

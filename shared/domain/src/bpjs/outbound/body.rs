@@ -135,9 +135,7 @@ pub(super) async fn build(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, map
                 )));
             };
             let [kj, sj, kn, sn] = quotas(slot, ctx.taken);
-            let minutes = estimate::service_minutes(deps, tenant, r.poly_id, config.service_minutes).await?;
-            let zone = crate::configuration::settings::settings(deps, tenant).await?.zone;
-            let estimasi = estimate::estimated_ms(slot, r.queue_number, minutes, zone);
+            let estimasi = estimate::estimasidilayani(deps, tenant, r, slot).await?;
             let namadokter = ctx.doctor.as_ref().map_or_else(|| doc.namadokter.clone(), |d| d.data.name.clone());
             let mut b = json!({
                 "kodebooking": visit.kodebooking,
