@@ -432,6 +432,8 @@ async fn bad_bpjs_fields_are_refused_and_the_routes_are_documented(store: Store)
         "/api/bpjs/ref/dokter",
         "/api/bpjs/sync",
         "/api/bpjs/sync/run",
+        "/api/bpjs/sync/backfill",
+        "/api/bpjs/visits/{id}/{step}",
         "/api/bpjs/ws/{clinic}/token",
         "/api/bpjs/ws/{clinic}/statusantrean",
         "/api/bpjs/ws/{clinic}/ambilantrean",

@@ -104,7 +104,7 @@ pub async fn check_poly(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant
     let Change::Set(code) = &form.kodepoli else { return Ok(()) };
     match reference_if_configured(deps, sender, tenant, Reference::Poli).await? {
         Some(list) if !list.iter().any(|r| r["kode"].as_str().is_some_and(|k| k.eq_ignore_ascii_case(code))) => {
-            Err(FieldErrors::single(field, &format!("BPJS has no poli with the code {code}.")))
+            Err(FieldErrors::single(field, format!("BPJS has no poli with the code {code}.")))
         }
         _ => Ok(()),
     }
@@ -115,7 +115,7 @@ pub async fn check_doctor(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tena
     let Change::Set(code) = change else { return Ok(()) };
     match reference_if_configured(deps, sender, tenant, Reference::Dokter).await? {
         Some(list) if !list.iter().any(|r| r["kode"].as_i64() == Some(*code)) => {
-            Err(FieldErrors::single(field, &format!("BPJS has no doctor with the code {code}.")))
+            Err(FieldErrors::single(field, format!("BPJS has no doctor with the code {code}.")))
         }
         _ => Ok(()),
     }
