@@ -150,7 +150,34 @@ async fn an_event_reaches_bpjs_right_after_the_request_without_the_worker(store:
     assert_eq!(b.sync().await.iter().filter(|r| r["status"] == "sent").count(), 3, "the worker sent the rest");
 }
 
+/// The Lambdas run each group's router with `lambda_http::run` (`antrean_lambda_host::run`):
+/// the queue function's own router, built as the Lambda builds it, sends promptly too.
+async fn the_queue_lambda_s_router_sends_promptly_too(store: Store) {
+    use tower::ServiceExt;
+    std::env::set_var("BPJS_PROMPT_SECONDS", "1");
+    let b = Bridge::open(store, Some(30), true).await;
+    let state = antrean_api::AppState {
+        deps: b.app().deps().await,
+        config: std::sync::Arc::new(antrean_api::ApiConfig::from_env().unwrap()),
+        live: antrean_live::Live::none(),
+        blobs: antrean_blobs::Blobs::none().store,
+        // The dev sender: the fake BPJS listens on loopback, which the Lambda's own refuses.
+        webhooks: std::sync::Arc::new(antrean_domain::webhook::http::ReqwestSender::development().unwrap()),
+    };
+    let router = antrean_api::service::group_service(antrean_api::Group::Queue, state);
+    let req = axum::http::Request::post("/api/reservation")
+        .header("authorization", format!("Bearer {}", b.desk.admin))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(b.desk.body(2).to_string()))
+        .unwrap();
+    let res = router.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let paths: Vec<String> = b.fake.events().into_iter().map(|c| c.path).collect();
+    assert_eq!(paths, ["antrean/add", "antrean/updatewaktu"], "sent within the Lambda's request");
+}
+
 on_both_stores!(
+    the_queue_lambda_s_router_sends_promptly_too,
     new_patient_at_the_desk_reaches_bpjs_as_tasks_1_to_7,
     a_known_patient_starts_at_task_3_and_admission_steps_are_checked,
     an_event_reaches_bpjs_right_after_the_request_without_the_worker,
