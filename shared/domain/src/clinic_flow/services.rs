@@ -215,6 +215,8 @@ async fn write_step(
         first_call_after: sent_at.filter(|_| first_call).map(|t| (now - t).num_seconds()),
     };
     ops.extend(crate::rollup::services::step_op(tenant, &change));
+    // BPJS tasks 6 and 7 (the pharmacy's steps), in this same write.
+    ops.extend(crate::bpjs::outbound::on_change(tenant, before, after, now));
     ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, after.id, now));
     match deps.table.write(ops).await {
         Ok(()) => Ok(()),
