@@ -17,8 +17,8 @@
 //! other hears the patient has moved on. Nothing changes on any refusal.
 //!
 //! BPJS antrean knows the visit as the first poly's booking, reported done there; the target
-//! poly's stages are not sent as a second set of tasks for it (a referral there as a BPJS
-//! antrean of its own is not built).
+//! poly's stages are not sent as a second set of tasks for it, nor the pharmacy's tasks 6
+//! and 7 after the move (a referral there as a BPJS antrean of its own is not built).
 use antrean_store::{Key, Op, StoreError, Update};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
