@@ -5,6 +5,7 @@ mod helpers;
 
 mod appointments;
 mod auth;
+mod board_calls;
 mod bpjs;
 mod bpjs_ws;
 mod checkup_schedules;
