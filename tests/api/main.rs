@@ -6,6 +6,7 @@ mod helpers;
 mod appointments;
 mod auth;
 mod board_calls;
+mod board_page;
 mod bpjs;
 mod bpjs_ws;
 mod checkup_schedules;
