@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use antrean_api::{ApiConfig, AppState, Group};
-use antrean_domain::report;
+use antrean_domain::reporting;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{Datelike, Duration as Days};
@@ -108,8 +108,8 @@ async fn main() {
     let (table, counter) = common::Meter::wrap(table, latency);
     let counter = Arc::new(counter);
     let deps = common::deps(table);
-    let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
-    let to = args.date("to").unwrap_or_else(|| report::today(&deps, tz) - Days::days(1));
+    let tz = reporting::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
+    let to = args.date("to").unwrap_or_else(|| reporting::today(&deps, tz) - Days::days(1));
     let from = to - Days::days(365);
 
     let files = tempfile_dir();
@@ -181,11 +181,11 @@ async fn main() {
 
     // Building the XLSX alone: 100,000 patient-visit rows of a generated year, no store.
     let visits = history::generate(from, 366, 320, tz, 7);
-    let polies = report::Polies { by_id: (0..3).map(|i| (i as i64 + 1, (history::POLIES[i].to_string(), true))).collect() };
-    let mut list: Vec<antrean_domain::report_visits::Visit> = visits
+    let polies = reporting::Polies { by_id: (0..3).map(|i| (i as i64 + 1, (history::POLIES[i].to_string(), true))).collect() };
+    let mut list: Vec<antrean_domain::reporting::visits::Visit> = visits
         .iter()
         .take(100_000)
-        .map(|v| antrean_domain::report_visits::Visit {
+        .map(|v| antrean_domain::reporting::visits::Visit {
             date: v.date,
             queue_number: v.queue_number,
             patient_name: v.patient_name.clone(),
@@ -202,16 +202,16 @@ async fn main() {
     let baseline = rss_mib().unwrap_or(0.0);
     let _ = peak_rss_mib(true);
     let start = Instant::now();
-    let rows = antrean_domain::report_visits::rows_of(&list, &polies, tz);
+    let rows = antrean_domain::reporting::visits::rows_of(&list, &polies, tz);
     let generated_at = chrono::Utc::now().with_timezone(&tz).naive_local();
-    let heading = antrean_domain::export::Heading {
+    let heading = antrean_domain::reporting::export::Heading {
         clinic: "Klinik Bench",
-        kind: report::Kind::PatientVisits,
+        kind: reporting::Kind::PatientVisits,
         filters: "Period (generated rows)",
         generated_at,
         zone: tz.name(),
     };
-    let bytes = antrean_domain::export::xlsx(&heading, &rows).unwrap_or_else(|e| common::fail(&e.to_string()));
+    let bytes = antrean_domain::reporting::export::xlsx(&heading, &rows).unwrap_or_else(|e| common::fail(&e.to_string()));
     let elapsed = start.elapsed();
     let peak = peak_rss_mib(false).unwrap_or(0.0);
     println!(

@@ -7,7 +7,8 @@
 #[path = "common.rs"]
 mod common;
 
-use antrean_domain::{report, report_source, rollup};
+use antrean_domain::reporting::{self, source};
+use antrean_domain::rollup;
 
 const USAGE: &str = "antrean-rebuild-rollups --from YYYY-MM-DD --to YYYY-MM-DD [--clinic SLUG]
 
@@ -24,11 +25,11 @@ async fn main() {
     }
     let (table, _) = common::open_table().await;
     let deps = common::deps(table.clone());
-    let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
+    let tz = reporting::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
     let started = std::time::Instant::now();
     let (mut days, mut repaired, mut unchanged) = (0, 0, 0);
     for date in from.iter_days().take_while(|d| *d <= to) {
-        let outcome = rollup::rebuild_day(table.as_ref(), &tenant, date, |d| report_source::day_facts(&deps, &tenant, d, tz))
+        let outcome = rollup::rebuild_day(table.as_ref(), &tenant, date, |d| source::day_facts(&deps, &tenant, d, tz))
             .await
             .unwrap_or_else(|e| common::fail(&format!("{date}: {e}")));
         if outcome.repaired > 0 {

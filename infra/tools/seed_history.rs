@@ -12,7 +12,7 @@ mod history;
 
 use antrean_domain::audit::Actor;
 use antrean_domain::poly::Poly;
-use antrean_domain::{record, report};
+use antrean_domain::{record, reporting};
 
 const USAGE: &str = "antrean-seed-history [--clinic SLUG] [--from YYYY-MM-DD] [--days N] [--per-day N] [--seed N]
 
@@ -37,7 +37,7 @@ async fn main() {
     } else if !antrean_domain::clinic::exists(&deps, &tenant).await.unwrap_or(false) {
         common::fail(&format!("clinic {} does not exist (create it with POST /api/platform/clinics)", tenant.slug()));
     }
-    let tz = report::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
+    let tz = reporting::clinic_zone(&deps, &tenant).await.unwrap_or_else(|e| common::fail(&e.to_string()));
     let from = args.date("from").unwrap_or_else(|| deps.clock.now().with_timezone(&tz).date_naive() - chrono::Duration::days(days));
 
     let actor = Actor::system("seed-history");

@@ -25,7 +25,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use antrean_domain::{report_source, rollup, Tenant};
+use antrean_domain::reporting::source;
+use antrean_domain::{rollup, Tenant};
 use serde_json::{json, Value};
 
 use crate::helpers::{Reply, Store};
@@ -417,7 +418,7 @@ async fn live_rollups_equal_a_rebuild_after_the_workflow(store: Store) {
         assert!(0 <= min && min <= max && max <= d.wait_sum, "{d:?}");
     }
 
-    let outcome = rollup::rebuild_day(deps.table.as_ref(), &tenant, date, |d| report_source::day_facts(&deps, &tenant, d, tz)).await.unwrap();
+    let outcome = rollup::rebuild_day(deps.table.as_ref(), &tenant, date, |d| source::day_facts(&deps, &tenant, d, tz)).await.unwrap();
     assert_eq!(outcome, rollup::RebuildOutcome { repaired: 0, unchanged: 2 }, "the live writes were exact");
     let rebuilt = rollup::read(deps.table.as_ref(), &tenant, date, date).await.unwrap();
     assert_eq!(rebuilt, live);
@@ -425,7 +426,7 @@ async fn live_rollups_equal_a_rebuild_after_the_workflow(store: Store) {
     let mut wrong = live[1].clone();
     wrong.counts[0][0] += 3;
     deps.table.write(vec![antrean_store::Op::put(wrong.to_item(&tenant, 99))]).await.unwrap();
-    let outcome = rollup::rebuild_day(deps.table.as_ref(), &tenant, date, |d| report_source::day_facts(&deps, &tenant, d, tz)).await.unwrap();
+    let outcome = rollup::rebuild_day(deps.table.as_ref(), &tenant, date, |d| source::day_facts(&deps, &tenant, d, tz)).await.unwrap();
     assert_eq!(outcome, rollup::RebuildOutcome { repaired: 1, unchanged: 1 });
     assert_eq!(rollup::read(deps.table.as_ref(), &tenant, date, date).await.unwrap(), live);
 }

@@ -8,6 +8,5 @@ pub mod embedded;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "dynamodb")]
-mod dynamodb_retry;
 
 pub use port::*;

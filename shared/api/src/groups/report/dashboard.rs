@@ -1,5 +1,5 @@
 //! Dashboard (seed section "Dashboard"): seven charts read from the rollups.
-use antrean_domain::dashboard::{self, AverageWait, Attendance, BpjsGeneral, DateQuery, HourValue, NameValue, PeriodQuery};
+use antrean_domain::reporting::dashboard::{self, AverageWait, Attendance, BpjsGeneral, DateQuery, HourValue, NameValue, PeriodQuery};
 use antrean_domain::permission::Permission;
 use axum::extract::{Query, State};
 use axum::Json;

@@ -2,8 +2,8 @@
 //! blob store under the clinic's prefix (`T#<clinic>/exports/…`; on AWS the report function's
 //! bucket is the reports bucket, whose lifecycle rule expires exports) and handed out as a
 //! short-lived link.
-use antrean_domain::export::{self, Heading};
-use antrean_domain::report::{self, Kind};
+use antrean_domain::reporting::export::{self, Heading};
+use antrean_domain::reporting::{self, Kind};
 use antrean_blobs::BlobKey;
 use antrean_domain::{clinic, DomainError, Tenant};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -32,9 +32,9 @@ pub struct ExportLink {
 
 /// The workbook of a report for the filters, and its file name.
 pub async fn build(s: &AppState, tenant: &Tenant, kind: Kind, p: &Prepared) -> ApiResult<(Vec<u8>, String)> {
-    let rows = report::all_rows(&s.deps, tenant, kind, &p.filters, &p.polies, p.tz).await?;
+    let rows = reporting::all_rows(&s.deps, tenant, kind, &p.filters, &p.polies, p.tz).await?;
     let clinic_name = clinic::find(&s.deps, tenant).await?.map(|c| c.name).unwrap_or_else(|| tenant.slug().to_string());
-    let users = if p.filters.user_id.is_some() { antrean_domain::report_activity::user_names(&s.deps, tenant).await? } else { Default::default() };
+    let users = if p.filters.user_id.is_some() { antrean_domain::reporting::activity::user_names(&s.deps, tenant).await? } else { Default::default() };
     let filters = p.filters.describe(&p.polies, &users);
     let generated_at = s.deps.clock.now().with_timezone(&p.tz).naive_local();
     let zone = p.tz.name().to_string();

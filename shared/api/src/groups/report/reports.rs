@@ -2,7 +2,7 @@
 //! block and an `/export` of the very same rows as XLSX.
 use antrean_domain::paging::Paging;
 use antrean_domain::permission::Permission;
-use antrean_domain::report::{self, Filters, Kind, Pagination, Polies, RawFilters, Rows};
+use antrean_domain::reporting::{self, Filters, Kind, Pagination, Polies, RawFilters, Rows};
 use antrean_domain::Tenant;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -92,7 +92,7 @@ pub struct Prepared {
 }
 
 pub async fn prepare(s: &AppState, tenant: &Tenant, kind: Kind, pairs: &Pairs) -> ApiResult<Prepared> {
-    let tz = report::clinic_zone(&s.deps, tenant).await?;
+    let tz = reporting::clinic_zone(&s.deps, tenant).await?;
     let polies = Polies::load(&s.deps, tenant).await?;
     let filters = Filters::parse(&s.deps, tenant, kind, &raw_filters(pairs), &polies, tz).await?;
     Ok(Prepared { filters, polies, tz })
@@ -102,7 +102,7 @@ async fn page(s: AppState, caller: Caller, kind: Kind, pairs: Pairs) -> ApiResul
     caller.require(permission_for(kind))?;
     let paging = Paging::parse(one(&pairs, "page").as_deref(), one(&pairs, "per_page").as_deref())?;
     let p = prepare(&s, &caller.tenant, kind, &pairs).await?;
-    let (rows, pagination): (Rows, Pagination) = report::page(&s.deps, &caller.tenant, kind, &p.filters, &p.polies, p.tz, paging).await?;
+    let (rows, pagination): (Rows, Pagination) = reporting::page(&s.deps, &caller.tenant, kind, &p.filters, &p.polies, p.tz, paging).await?;
     Ok(Json(ReportPage { status: "success", message: kind.message(), data: rows.to_json(), pagination }))
 }
 

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use crate::error::DomainResult;
 use crate::record::Stored;
-use crate::report_visits::Visit;
+use crate::reporting::visits::Visit;
 use antrean_store::Key;
 
 use crate::reservation::{self, DayEntry, Reservation};

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
 use crate::error::{DomainError, DomainResult};
-use crate::report::{Cell, Kind, Rows};
+use crate::reporting::{Cell, Kind, Rows};
 
 /// Where the header row is (0-based); data rows follow it.
 pub const HEADER_ROW: u32 = 3;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::{DomainResult, FieldErrors};
-use crate::report::{self, given, minutes, parse_date, parse_poly, Fixed2, Polies};
+use crate::reporting::{self, given, minutes, parse_date, parse_poly, Fixed2, Polies};
 use crate::rollup::{self, DayPoly};
 use crate::tenant::Tenant;
 use crate::Deps;
@@ -138,10 +138,10 @@ async fn read_figures(deps: &Deps, tenant: &Tenant, period: Period, poly_id: Opt
 
 /// Validates a period chart's query and reads its rollups.
 pub async fn period_figures(deps: &Deps, tenant: &Tenant, q: &PeriodQuery) -> DomainResult<Figures> {
-    let tz = report::clinic_zone(deps, tenant).await?;
+    let tz = reporting::clinic_zone(deps, tenant).await?;
     let polies = Polies::load(deps, tenant).await?;
     let mut errors = FieldErrors::new();
-    let period = Period::parse(&mut errors, q.year.as_deref(), q.month.as_deref(), q.day.as_deref(), report::today(deps, tz));
+    let period = Period::parse(&mut errors, q.year.as_deref(), q.month.as_deref(), q.day.as_deref(), reporting::today(deps, tz));
     let poly_id = parse_poly(&mut errors, q.poly_id.as_deref(), &polies);
     errors.into_result()?;
     read_figures(deps, tenant, period.expect("valid when no errors"), poly_id, polies).await
@@ -149,11 +149,11 @@ pub async fn period_figures(deps: &Deps, tenant: &Tenant, q: &PeriodQuery) -> Do
 
 /// Validates a one-day chart's query and reads that day's rollups.
 pub async fn day_figures(deps: &Deps, tenant: &Tenant, q: &DateQuery) -> DomainResult<Figures> {
-    let tz = report::clinic_zone(deps, tenant).await?;
+    let tz = reporting::clinic_zone(deps, tenant).await?;
     let polies = Polies::load(deps, tenant).await?;
     let mut errors = FieldErrors::new();
     let raw = given(q.date.as_deref()).or_else(|| given(q.year.as_deref()).filter(|y| y.len() == 10));
-    let date = parse_date(&mut errors, "date", raw).unwrap_or_else(|| report::today(deps, tz));
+    let date = parse_date(&mut errors, "date", raw).unwrap_or_else(|| reporting::today(deps, tz));
     let poly_id = parse_poly(&mut errors, q.poly_id.as_deref(), &polies);
     errors.into_result()?;
     read_figures(deps, tenant, Period::Day(date), poly_id, polies).await

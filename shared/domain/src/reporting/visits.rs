@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use crate::error::DomainResult;
 use crate::reservation::DayEntry;
 use crate::paging::Paging;
-use crate::report::{minutes, Cell, Column, Filters, Pagination, Polies, Rows};
+use crate::reporting::{minutes, Cell, Column, Filters, Pagination, Polies, Rows};
 use crate::rollup::{self, slot_of, DayPoly, Insurance, SLOTS};
 use crate::tenant::Tenant;
 use crate::Deps;
@@ -105,7 +105,7 @@ async fn rows_of_days(deps: &Deps, tenant: &Tenant, days: &[(NaiveDate, usize, u
     let order = |a: &DayEntry, b: &DayEntry| {
         polies.name(a.poly_id).cmp(&polies.name(b.poly_id)).then(a.poly_id.cmp(&b.poly_id)).then(a.queue_number.cmp(&b.queue_number))
     };
-    crate::report_source::visits_slices(deps, tenant, tz, days, |e| keeps(e, f), |v| matches(v, f), order).await
+    crate::reporting::source::visits_slices(deps, tenant, tz, days, |e| keeps(e, f), |v| matches(v, f), order).await
 }
 
 /// How many days an export reads at once (each a Query and a batch read).

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::audit;
 use crate::error::{DomainError, DomainResult};
-use crate::report::{Cell, Column, Filters, Rows};
+use crate::reporting::{Cell, Column, Filters, Rows};
 use crate::tenant::Tenant;
 use crate::Deps;
 
