@@ -48,15 +48,10 @@ impl Stage {
     }
 }
 
-/// The latest call of a poly on a day: enough for a board to announce it, and to tell a
-/// recall (same number and stage, `number_of_calls` up by one) from a new call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LastCall {
-    pub queue_number: i64,
-    pub stage: Stage,
-    pub number_of_calls: i64,
-    /// When it was called (seed timestamp format).
-    pub at: String,
+/// Where a call sends the number and whether it is a priority patient: the same fields in a
+/// poly's last call and in the list of calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CalledTo {
     /// The room called to ("Ruang 2"), absent when the call named none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<String>,
@@ -66,6 +61,30 @@ pub struct LastCall {
     /// A priority patient (elderly, disability, pregnancy, emergency: as the clinic counts).
     #[serde(default)]
     pub priority: bool,
+}
+
+impl CalledTo {
+    /// From a stored item or slot whose room and priority go by `room` and `priority`.
+    fn read<'a>(get: impl Fn(&str) -> Option<&'a Value>, room: &str, priority: &str) -> CalledTo {
+        CalledTo {
+            room: get(room).and_then(Value::as_str).map(str::to_string),
+            room_id: None,
+            priority: get(priority).and_then(Value::as_bool).unwrap_or(false),
+        }
+    }
+}
+
+/// The latest call of a poly on a day: enough for a board to announce it, and to tell a
+/// recall (same number and stage, `number_of_calls` up by one) from a new call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastCall {
+    pub queue_number: i64,
+    pub stage: Stage,
+    pub number_of_calls: i64,
+    /// When it was called (seed timestamp format).
+    pub at: String,
+    #[serde(flatten)]
+    pub to: CalledTo,
 }
 
 /// A number called to anamnesa or in to the doctor (the queue's call event).
@@ -108,12 +127,8 @@ pub struct RecentCall {
     /// A second or third call of the same number at the same stage.
     pub recall: bool,
     pub at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room_id: Option<i64>,
-    #[serde(default)]
-    pub priority: bool,
+    #[serde(flatten)]
+    pub to: CalledTo,
     /// Orders the list; not sent (`at` says the same).
     #[serde(skip)]
     pub at_ms: i64,
@@ -210,8 +225,7 @@ pub struct Heard {
     pub stage: Stage,
     pub number_of_calls: i64,
     pub at_ms: i64,
-    pub room: Option<String>,
-    pub priority: bool,
+    pub to: CalledTo,
 }
 
 impl Heard {
@@ -229,9 +243,7 @@ impl Heard {
             number_of_calls: self.number_of_calls,
             recall: self.number_of_calls > 1,
             at: stamp(DateTime::from_timestamp_millis(self.at_ms).unwrap_or_default()),
-            room: self.room.clone(),
-            room_id: room_id.filter(|_| self.room.is_some()),
-            priority: self.priority,
+            to: CalledTo { room_id: room_id.filter(|_| self.to.room.is_some()), ..self.to.clone() },
             at_ms: self.at_ms,
         }
     }
@@ -277,17 +289,15 @@ pub async fn day_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainR
                 stage: item.get("stage").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or(Stage::Anamnesa),
                 number_of_calls: item.get("number_of_calls").and_then(Value::as_i64).unwrap_or(1),
                 at: item.get("at").and_then(Value::as_str).unwrap_or_default().to_string(),
-                room: item.get("room").and_then(Value::as_str).map(str::to_string),
-                room_id: None,
-                priority: item.get("priority").and_then(Value::as_bool).unwrap_or(false),
+                to: CalledTo::read(|k| item.get(k), "room", "priority"),
             };
             let mut heard = slots(item);
             // An item written before the slots existed has its last call only.
             let at_ms = n("at_ms");
             let same = |h: &Heard| (h.at_ms, h.queue_number, h.stage, h.number_of_calls) == (at_ms, last.queue_number, last.stage, last.number_of_calls);
             if at_ms > 0 && !heard.iter().any(same) {
-                let LastCall { queue_number, stage, number_of_calls, room, priority, .. } = last.clone();
-                heard.push(Heard { queue_number, stage, number_of_calls, at_ms, room, priority });
+                let LastCall { queue_number, stage, number_of_calls, to, .. } = last.clone();
+                heard.push(Heard { queue_number, stage, number_of_calls, at_ms, to });
             }
             heard.sort_by_key(|h| (h.at_ms, h.queue_number, h.number_of_calls));
             day.polies.push((id, last, heard));
@@ -308,8 +318,7 @@ fn slots(item: &Item) -> Vec<Heard> {
             stage,
             number_of_calls: n("c").unwrap_or(1),
             at_ms,
-            room: v.get("r").and_then(Value::as_str).map(str::to_string),
-            priority: v.get("p").and_then(Value::as_bool).unwrap_or(false),
+            to: CalledTo::read(|k| v.get(k), "r", "p"),
         });
     }
     out
@@ -329,9 +338,7 @@ pub fn service_entry(key: &str, service_id: i64, call: &ServiceCall, at_ms: i64)
         number_of_calls: call.number_of_calls,
         recall: call.number_of_calls > 1,
         at: call.at.clone(),
-        room: None,
-        room_id: None,
-        priority: call.priority,
+        to: CalledTo { priority: call.priority, ..Default::default() },
         at_ms,
     }
 }

@@ -20,7 +20,7 @@ pub mod snapshot;
 pub mod tokens;
 
 pub(crate) use calls::calls_partition;
-pub use calls::{call_op, closed, closed_op, record_call, Call, LastCall, RecentCall, Stage};
+pub use calls::{call_op, closed, closed_op, record_call, Call, CalledTo, LastCall, RecentCall, Stage};
 pub use keys::{poly_key, poly_keys};
 pub use snapshot::{
     snapshot, snapshot_with, ClinicView, DayNumbers, FromQueue, Polies, PolyBoard, QueueNumbers, RoomBoard, Section, ServiceBoard, ServiceCall,

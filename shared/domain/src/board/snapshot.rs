@@ -14,7 +14,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::calls::{self, LastCall, RecentCall};
+use super::calls::{self, CalledTo, LastCall, RecentCall};
 use super::keys::poly_keys;
 use crate::clock::stamp;
 use crate::error::DomainResult;
@@ -238,11 +238,11 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
         // A closed day's boards are cleared: whoever staff still finish is not called any more.
         let n = if closed { DayNumbers::default() } else { numbers.get(&poly.id).cloned().unwrap_or_default() };
         let calls = if closed { None } else { day.poly(poly.id) };
-        let last_call = calls.map(|(_, c, _)| LastCall { room_id: n.room_id(c.queue_number, c.room.as_deref()), ..c.clone() });
+        let last_call = calls.map(|(_, c, _)| LastCall { to: CalledTo { room_id: n.room_id(c.queue_number, c.to.room.as_deref()), ..c.to.clone() }, ..c.clone() });
         if let Some((_, _, heard)) = calls {
             let fresh: Vec<_> = heard.iter().filter(|h| h.at_ms >= since_ms).collect();
             let from = fresh.len().saturating_sub(RECENT_PER_SECTION);
-            recent.extend(fresh[from..].iter().map(|h| h.entry(&key, poly.id, n.room_id(h.queue_number, h.room.as_deref()))));
+            recent.extend(fresh[from..].iter().map(|h| h.entry(&key, poly.id, n.room_id(h.queue_number, h.to.room.as_deref()))));
         }
         data.push((
             key,

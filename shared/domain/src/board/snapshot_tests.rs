@@ -123,7 +123,7 @@ async fn the_snapshot_lists_every_recent_call_in_order_with_its_own_id() {
     );
     let ids: BTreeSet<&str> = s.calls.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids.len(), 5, "an id per call: {ids:?}");
-    assert_eq!(s.calls[4].room.as_deref(), Some("Ruang 2"));
+    assert_eq!(s.calls[4].to.room.as_deref(), Some("Ruang 2"));
     assert_eq!(s.calls[3].at, "2026-01-10T02:00:20.000000Z");
     // The same calls, the same ids, in the next snapshot.
     let again = snapshot_with(&FromQueue, &deps, &tenant, day()).await.unwrap();
