@@ -156,4 +156,50 @@ async fn boards_choose_rooms_by_live_id(store: Store) {
     assert_eq!(lifted.body["data"]["room_ids"], json!([]), "{lifted:?}");
 }
 
-on_both_stores!(a_returning_board_hears_every_call_it_missed_in_order, boards_choose_rooms_by_live_id);
+/// Pharmacy calls ("ready to collect") of two patients while the board is away: both listed, in
+/// order, with ids that stay when the patients move on. A service keeps each number's latest
+/// call, so a recall stands for that number's call.
+async fn every_patient_called_at_the_pharmacy_is_listed(store: Store) {
+    let desk = Desk::open(store, None).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    let apotek = app.post("/api/queue/services", t, json!({"name": "Apotek", "kind": "pharmacy"})).await.body["data"]["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let id = reserve(&desk, desk.poly, n).await;
+        for to in ["anamnesa", "waitingdoctor", "withdoctor", "done"] {
+            mv(&desk, id, to).await;
+        }
+        let sent = app.patch(&format!("/api/queue/{id}/transfer"), t, json!({"service_id": apotek})).await;
+        assert_eq!(sent.status, 200, "{sent:?}");
+        mv(&desk, id, "service/preparing").await;
+        ids.push(id);
+    }
+    let before = ids_of_kind(&connect(&ws_url(app, t)).await.unwrap().snapshot().await, "service");
+    assert!(before.is_empty(), "nobody called at the pharmacy yet: {before:?}");
+    mv(&desk, ids[0], "service/ready").await;
+    mv(&desk, ids[1], "service/ready").await;
+    mv(&desk, ids[2], "service/ready").await;
+    mv(&desk, ids[0], "service/ready").await; // a recall
+    let s = connect(&ws_url(app, t)).await.unwrap().snapshot().await;
+    let pharmacy: Vec<(i64, String, bool)> = s["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "service")
+        .map(|c| (c["queue_number"].as_i64().unwrap(), c["status"].as_str().unwrap().to_string(), c["recall"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(pharmacy, [(2, "ready".into(), false), (3, "ready".into(), false), (1, "ready".into(), true)], "{s}");
+    assert!(s["calls"].as_array().unwrap().iter().filter(|c| c["kind"] == "service").all(|c| c["section"] == "service_apotek" && c["service_id"] == apotek));
+    // The patients collect their medicine: the calls keep their ids (a board that said them says them not again).
+    let listed = ids_of_kind(&s, "service");
+    mv(&desk, ids[1], "service/collected").await;
+    mv(&desk, ids[0], "service/collected").await;
+    let after = connect(&ws_url(app, t)).await.unwrap().snapshot().await;
+    assert_eq!(ids_of_kind(&after, "service"), listed, "{after}");
+}
+
+fn ids_of_kind(s: &Value, kind: &str) -> Vec<String> {
+    s["calls"].as_array().unwrap().iter().filter(|c| c["kind"] == kind).map(|c| c["id"].as_str().unwrap().to_string()).collect()
+}
+
+on_both_stores!(a_returning_board_hears_every_call_it_missed_in_order, boards_choose_rooms_by_live_id, every_patient_called_at_the_pharmacy_is_listed);

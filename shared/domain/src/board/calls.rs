@@ -106,7 +106,7 @@ pub struct Call {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecentCall {
     /// The same for the same call in every snapshot, different for every call (a recall too):
-    /// `p<poly id>-<a|w><number>-<call>-<ms>`, `s<service id>-<number>-<call>-<ms>`.
+    /// `p<poly id>-<a|w><number>-<call>-<ms>`, `s<service id>-<number>-<ms>`.
     pub id: String,
     /// The section of `data` it belongs to (`"umum"`, `"service_farmasi"`).
     pub section: String,
@@ -327,7 +327,8 @@ fn slots(item: &Item) -> Vec<Heard> {
 /// A service's last call as a list entry, in section `key`.
 pub fn service_entry(key: &str, service_id: i64, call: &ServiceCall, at_ms: i64) -> RecentCall {
     RecentCall {
-        id: format!("s{service_id}-{}-{}-{at_ms}", call.queue_number, call.number_of_calls),
+        // Not the count: an earlier call's is not kept (`snapshot::service_calls`), the time is.
+        id: format!("s{service_id}-{}-{at_ms}", call.queue_number),
         section: key.to_string(),
         kind: "service".into(),
         poly_id: None,

@@ -266,9 +266,11 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
         let key = format!("service_{key}");
         let (called, waiting) = if closed { (vec![], 0) } else { crate::clinic_flow::services::numbers_of(&service_day, service.id) };
         let last = if closed { None } else { day.services.iter().find(|(id, _, _)| *id == service.id) };
-        // A service keeps its last call only (clinic_flow::services writes no slots).
-        if let Some((_, call, at_ms)) = last.filter(|(_, _, at_ms)| *at_ms >= since_ms) {
-            recent.push(calls::service_entry(&key, service.id, call, *at_ms));
+        if !closed {
+            let mut heard = service_calls(&service_day, service.id, last.map(|(_, c, ms)| (c, *ms)), since_ms);
+            heard.sort_by_key(|(_, ms)| *ms);
+            let from = heard.len().saturating_sub(RECENT_PER_SECTION);
+            recent.extend(heard[from..].iter().map(|(call, ms)| calls::service_entry(&key, service.id, call, *ms)));
         }
         data.push((
             key,
@@ -292,6 +294,43 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
         data: Polies(data),
         calls: recent,
     })
+}
+
+/// A service's calls since `since_ms`: each number's latest call there, from the services' day
+/// queue the snapshot reads anyway (`called_ms`; `clinic_flow::services` keeps one last-call
+/// item per service, not slots). The service's last call gives its own count; the index does
+/// not keep one, so an earlier number's call says 1.
+fn service_calls(items: &[antrean_store::Item], service_id: i64, last: Option<(&ServiceCall, i64)>, since_ms: i64) -> Vec<(ServiceCall, i64)> {
+    let mut out = Vec::new();
+    for i in items.iter().filter(|i| i.get("service_id").and_then(Value::as_i64) == Some(service_id)) {
+        let n = |k: &str| i.get(k).and_then(Value::as_i64);
+        let (Some(queue_number), Some(at_ms)) = (n("queue_number"), n("called_ms")) else { continue };
+        if at_ms < since_ms {
+            continue;
+        }
+        match last {
+            Some((call, ms)) if ms == at_ms && call.queue_number == queue_number => out.push((call.clone(), ms)),
+            _ => {
+                // The stage it was called to: finished since, it was at `ready` (pharmacy) or `called`.
+                let status = match i.get("status").and_then(Value::as_str).unwrap_or_default() {
+                    "collected" => "ready",
+                    "done" | "" => "called",
+                    other => other,
+                };
+                let at = stamp(chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default());
+                let priority = i.get("priority").and_then(Value::as_bool).unwrap_or(false);
+                let call = ServiceCall { queue_number, poly_id: n("poly_id").unwrap_or_default(), status: status.into(), number_of_calls: 1, priority, at };
+                out.push((call, at_ms));
+            }
+        }
+    }
+    // The last call, should the index not show it yet (it is written in the same transaction).
+    if let Some((call, ms)) = last.filter(|(_, ms)| *ms >= since_ms) {
+        if !out.iter().any(|(_, at)| *at == ms) {
+            out.push((call.clone(), ms));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
