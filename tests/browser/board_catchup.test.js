@@ -3,7 +3,7 @@
 // exactly once: two calls (and a recall) at one poly and one at another while the line is cut,
 // then snapshots every 2 seconds (the heartbeat) that carry the same calls again and must not
 // repeat them. A second board limited to one room (by room id) hears that room's calls only,
-// though another poly has a room of the same name.
+// though another poly has a room of the same name. Then two pharmacy calls while it is away.
 //
 // As in board_reconnect.test.js, a TCP proxy cuts the page's connection and a speech recorder
 // in the page logs what is said.
@@ -99,8 +99,28 @@ run("board_catchup", async ({ server, browser, token: t, log }) => {
     const roomCalls = await roomPage.evaluate(() => window.boardState.snapshot.calls.map((c) => c.room_id));
     assert(roomCalls.length === 1 && roomCalls[0] === room.id, `the room board's calls: ${roomCalls}`);
 
+    // The pharmacy: two patients' medicine made ready while the board is away, both said.
+    const apotek = (await api(server, t, "POST", "/api/queue/services", { name: "Apotek", kind: "pharmacy" })).data;
+    for (const id of [umum.reservations[2], gigi.reservations[1]]) {
+      for (const m of ["anamnesa", "waitingdoctor", "withdoctor", "done"]) await call(id, m);
+      await api(server, t, "PATCH", `/api/queue/${id}/transfer`, { service_id: apotek.id });
+      await call(id, "service/preparing");
+    }
+    const heardSoFar = (await said(page)).length;
+    proxy.cut();
+    await page.waitForFunction(() => !window.boardState.connected, null, { timeout: 5000 });
+    await call(umum.reservations[2], "service/ready");
+    await call(gigi.reservations[1], "service/ready");
+    proxy.restore();
+    const pharmacy = ["Nomor antrean tiga, silakan ke Apotek", "Nomor antrean dua, silakan ke Apotek"];
+    await page.waitForFunction((n) => window.boardState.connected && window.boardState.announcements.length >= n, heardSoFar + 2, { timeout: 30000 });
+    const snaps = await page.evaluate(() => window.boardState.snapshots);
+    await page.waitForFunction((b) => window.boardState.snapshots >= b + 2, snaps, { timeout: 15000 });
+    const saidNow = (await said(page)).slice(heardSoFar);
+    assert(JSON.stringify(saidNow) === JSON.stringify(pharmacy), `at the pharmacy: ${saidNow}`);
+
     assert(errors.length === 0, `page errors: ${errors.join("; ")}`);
-    log(`ok: ${missed.length} calls made while offline announced in order, once each; the room board heard its room only`);
+    log(`ok: ${missed.length} calls made while offline announced in order, once each; the room board heard its room only; both pharmacy calls said`);
   } finally {
     await proxy.stop();
   }
