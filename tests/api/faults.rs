@@ -317,8 +317,12 @@ async fn past_the_retry_budget_a_client_hears_503_with_retry_after_and_nothing_i
         let took = started.elapsed();
         assert_unavailable(&r);
         let tries = proxy.counts().of(fault) - before;
-        assert!(tries >= 5, "{fault:?}: given up after {tries} tries");
-        assert!(took < Duration::from_secs(20), "{fault:?}: the client waited {took:?}, past the retry budget");
+        // The budget in tries, not in seconds (a loaded machine stretches every second): five
+        // attempts of the call that met the fault, then the answer (a background task of the
+        // dev server may meet the fault within the same window: five more at most). A
+        // conflict is retried by the domain's loop too, each round with the SDK's five tries.
+        let most = if fault == Fault::TransactionConflict { 5 * 100 } else { 10 };
+        assert!((5..=most).contains(&tries), "{fault:?}: given up after {tries} tries, the budget is 5 to {most}");
         if fault != Fault::TransactionConflict {
             // Reads meet the fault too (a conflict is a write's).
             assert_unavailable(&app.get("/api/poly", &t).await);
@@ -468,7 +472,8 @@ async fn boards_api_down_the_queue_answers_as_usual(store: Store) {
     let dir = tempfile::tempdir().unwrap();
     let (base, state) = serve_with(store, dir.path(), |s| {
         let mut api = antrean_live::apigw::ManagementApi::with_client(client, s.deps.clone());
-        api.pause_when_down = Duration::from_millis(800);
+        // Wide enough that the second move lands inside the pause on a loaded machine.
+        api.pause_when_down = Duration::from_secs(4);
         api.post_timeout = Duration::from_millis(300);
         // As on Lambda: the push runs inside the request, within the live budget (long here:
         // on a busy machine building the snapshot alone can take the default 1.5 s).
@@ -523,7 +528,7 @@ async fn boards_api_down_the_queue_answers_as_usual(store: Store) {
 
     // Up again, after the pause: the next move's push reaches the board and drops the stale one.
     gateway.up.store(true, std::sync::atomic::Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     let r = http.call(reqwest::Method::PATCH, &format!("/api/queue/{id}/withdoctor"), Value::Null).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(connections().await, BTreeSet::from(["board-1".to_string()]), "the 410 connection is forgotten");
