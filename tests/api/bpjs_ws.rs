@@ -1,6 +1,6 @@
 //! BPJS antrean online, Mobile JKN → clinic (WS RS): the token, status antrean, ambil antrean
 //! (a real reservation, 202 for a patient the clinic does not know), info pasien baru, sisa
-//! antrean, check-in (task 3), batal, and ambil antrean racing reception for the last place.
+//! antrean, check-in (task 1 for a new patient, 3 for a known one), batal, and ambil antrean racing reception for the last place.
 use futures::future::join;
 use serde_json::{json, Value};
 
@@ -119,17 +119,28 @@ async fn mobile_jkn_takes_checks_in_and_cancels_a_number(store: Store) {
         (Some("A-1"), Some(0))
     );
 
-    // Booked from the app: only the add goes until the patient checks in (task 3 at that time).
+    // Booked from the app: only the add goes until the patient checks in. Registered through
+    // info pasien baru and never seen: a new patient, so the check-in is task 1 (waiting for
+    // admission), and the desk's admission steps are tasks 2 and 3.
     assert_eq!(b.run().await["delivered"], 1);
     let waktu = chrono::Utc::now().timestamp_millis();
     assert_eq!(code(&jkn.call(app, "checkin", json!({"kodebooking": kodebooking, "waktu": waktu})).await), 200);
+    assert_eq!(code(&jkn.call(app, "checkin", json!({"kodebooking": kodebooking, "waktu": waktu + 5})).await), 200, "twice is harmless");
     assert_eq!(b.run().await["delivered"], 1);
     let ev = b.fake.events();
     assert_eq!(
         (ev[1].path.as_str(), ev[1].body["taskid"].as_i64(), ev[1].body["waktu"].as_i64()),
-        ("antrean/updatewaktu", Some(3), Some(waktu))
+        ("antrean/updatewaktu", Some(1), Some(waktu))
     );
-    assert_eq!(ev[0].body["pasienbaru"], 0, "registered through info pasien baru before the number");
+    assert_eq!(ev[0].body["pasienbaru"], 1, "registered through info pasien baru, never seen before");
+    let id = queue.body["data"]["data"][0]["reservation_id"].as_i64().unwrap_or_else(|| panic!("{queue:?}"));
+    for step in ["admission", "admitted", "admitted"] {
+        let r = app.patch(&format!("/api/bpjs/visits/{id}/{step}"), &b.desk.admin, json!(null)).await;
+        assert_eq!(r.status, 200, "{step}: {r:?}");
+    }
+    assert_eq!(b.run().await["delivered"], 2);
+    let tasks: Vec<i64> = b.fake.events().iter().filter_map(|c| c.body["taskid"].as_i64()).collect();
+    assert_eq!(tasks, [1, 2, 3]);
 
     let r = jkn
         .call(app, "batalantrean", json!({"kodebooking": kodebooking, "keterangan": "berhalangan"}))

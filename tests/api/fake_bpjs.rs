@@ -30,6 +30,8 @@ pub enum Answer {
     Http(u16),
     /// HTTP 200 with this metadata code and message.
     Meta(i64, &'static str),
+    /// "Ok", after this many ms (a slow BPJS).
+    Slow(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -92,10 +94,13 @@ async fn handle(
     let Some(ts) = ts else {
         return Json(json!({"metadata": {"code": 401, "message": "Authentication failed"}})).into_response();
     };
+    if let Answer::Slow(ms) = answer {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     match answer {
         Answer::Http(code) => (StatusCode::from_u16(code).unwrap(), "upstream unavailable").into_response(),
         Answer::Meta(code, message) => Json(json!({"metadata": {"code": code, "message": message}})).into_response(),
-        Answer::Ok => {
+        Answer::Ok | Answer::Slow(_) => {
             let list = match path.as_str() {
                 p if p.starts_with("ref/poli") => Some(json!([
                     {"nmpoli": "ANAK", "nmsubspesialis": "ANAK", "kdsubspesialis": "ANA", "kdpoli": "ANA"},

@@ -59,6 +59,8 @@ pub fn finish(router: Router<AppState>, state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         // Settings a request reads several times are read once (antrean_domain::request_cache).
         .layer(axum::middleware::from_fn(|req, next: axum::middleware::Next| antrean_domain::request_cache::scope(next.run(req))))
+        // BPJS events a request put in the outbox are tried before it answers (groups::bpjs::prompt).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), groups::bpjs::prompt::layer))
         .layer(axum::middleware::from_fn(json_errors::layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::layer))
         .with_state(state)

@@ -7,6 +7,5 @@ mod cursor;
 pub mod embedded;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
-#[cfg(feature = "dynamodb")]
 
 pub use port::*;

@@ -1,6 +1,6 @@
 //! A clinic's BPJS configuration: which tier (FKTRL `antreanrs` or FKTP `antreanfktp`), where
 //! BPJS is, the credentials BPJS gave the clinic (kept sealed, `crypto::seal`), the user
-//! Mobile JKN signs in with on the clinic's WS, and the default service minutes.
+//! Mobile JKN signs in with on the clinic's WS. (Its estimates are the queue's own: `estimate`.)
 //! One item, `T#<clinic>#BPJS` / `CONFIG`. Nothing here is ever shown or logged with its secrets.
 use antrean_store::{Item, Key, Op};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,6 @@ impl Tier {
     }
 }
 
-pub const DEFAULT_SERVICE_MINUTES: i64 = 10;
 pub const DEFAULT_KETERANGAN: &str = "Peserta harap 30 menit lebih awal guna pencatatan administrasi.";
 
 /// The stored configuration (credentials sealed).
@@ -49,7 +48,6 @@ pub struct BpjsConfig {
     pub ws_username: Option<String>,
     #[serde(default)]
     ws_password_hash: Option<String>,
-    pub service_minutes: i64,
     pub keterangan: String,
     pub updated_at: String,
 }
@@ -125,7 +123,6 @@ impl BpjsConfig {
             "user_key_set": !self.user_key_sealed.is_empty(),
             "ws_username": self.ws_username,
             "ws_password_set": self.ws_password_hash.is_some(),
-            "service_minutes": self.service_minutes,
             "keterangan": self.keterangan,
             "updated_at": self.updated_at,
         })
@@ -197,16 +194,6 @@ pub async fn save(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, ref
     if ws_password.as_ref().is_some_and(|p| p.chars().count() < 8) {
         e.add("ws_password", "The ws password field must be at least 8 characters.");
     }
-    let minutes = match body.get("service_minutes") {
-        None | Some(Value::Null) => Some(before.as_ref().map_or(DEFAULT_SERVICE_MINUTES, |b| b.service_minutes)),
-        Some(v) => match validate::as_id(v).filter(|m| (1..=240).contains(m)) {
-            Some(m) => Some(m),
-            None => {
-                e.add("service_minutes", "The service minutes field must be between 1 and 240.");
-                None
-            }
-        },
-    };
     let enabled = match body.get("enabled") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
@@ -217,7 +204,7 @@ pub async fn save(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, ref
     };
     let keterangan = validate::optional_string(&mut e, body, "keterangan", 255);
     e.into_result()?;
-    let (Some(tier), Some(base_url), Some(cons_id), Some(minutes)) = (tier, base_url, cons_id, minutes) else {
+    let (Some(tier), Some(base_url), Some(cons_id)) = (tier, base_url, cons_id) else {
         return Err(DomainError::Internal("a checked BPJS config lacks a field".into()));
     };
     let k = deps.tokens.sealing_key();
@@ -237,7 +224,6 @@ pub async fn save(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value, ref
         user_key_sealed: keep(user_key, before.as_ref().map(|b| &b.user_key_sealed)),
         ws_username: ws_username.or_else(|| before.as_ref().and_then(|b| b.ws_username.clone())),
         ws_password_hash,
-        service_minutes: minutes,
         keterangan: keterangan
             .or_else(|| before.as_ref().map(|b| b.keterangan.clone()))
             .unwrap_or_else(|| DEFAULT_KETERANGAN.into()),

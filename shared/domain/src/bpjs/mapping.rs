@@ -1,11 +1,11 @@
 //! The clinic's polies and doctors in BPJS's codes (`kodepoli`: the BPJS subspecialty code,
 //! `kodedokter`), checked against BPJS's own reference lists (`ref/poli`, `ref/dokter`,
 //! fetched with the signed client), and each poly's number prefix ("A" → "A-12").
-//! One item, `T#<clinic>#BPJS` / `MAPPING`: a reservation for a poly that is not here is not
-//! sent, and the sync list says why.
+//! Kept as one item per poly or doctor beside its record (`codes`), which the poly and user
+//! bodies also set: a reservation for a poly that has none is not sent, and the sync list says why.
 use std::collections::BTreeMap;
 
-use antrean_store::{Key, Op};
+use antrean_store::Key;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -78,8 +78,9 @@ pub fn from_item(item: Option<antrean_store::Item>) -> Mapping {
         .unwrap_or_default()
 }
 
+/// The clinic's mapping, from the codes kept beside its polies and doctors (`codes`).
 pub async fn read(deps: &Deps, tenant: &Tenant) -> DomainResult<Mapping> {
-    Ok(from_item(deps.table.get(&key(tenant)).await?))
+    super::codes::read(deps, tenant).await
 }
 
 /// Which reference list.
@@ -141,7 +142,8 @@ pub async fn reference(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant,
 /// Each code must be in BPJS's reference list; entries not named stay as they were, and
 /// `"kodepoli": null` (or `"kodedokter": null`) removes one.
 pub async fn save(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Mapping> {
-    let mut mapping = read(deps, tenant).await?;
+    let before = read(deps, tenant).await?;
+    let mut mapping = before.clone();
     let polies = body.get("polies").and_then(Value::as_array).cloned().unwrap_or_default();
     let doctors = body.get("doctors").and_then(Value::as_array).cloned().unwrap_or_default();
     if polies.is_empty() && doctors.is_empty() {
@@ -178,15 +180,7 @@ pub async fn save(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, acto
                 .find(|r| r["kode"].as_str().is_some_and(|k| k.eq_ignore_ascii_case(code.trim())))
             {
                 Some(r) => {
-                    let prefix = p
-                        .get("prefix")
-                        .and_then(Value::as_str)
-                        .map(|s| s.trim().to_ascii_uppercase())
-                        .filter(|s| !s.is_empty());
-                    if prefix.as_ref().is_some_and(|s| s.len() > 3 || !s.bytes().all(|b| b.is_ascii_alphabetic())) {
-                        e.add(&format!("{field}.prefix"), "The prefix must be 1 to 3 letters.");
-                        continue;
-                    }
+                    let prefix = super::codes::prefix_of(&mut e, p, &format!("{field}.prefix"));
                     let prefix = prefix
                         .or_else(|| mapping.polies.get(&id).map(|x| x.prefix.clone()))
                         .unwrap_or_else(|| default_prefix(id));
@@ -232,14 +226,8 @@ pub async fn save(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, acto
         }
     }
     e.into_result()?;
-    let k = key(tenant);
-    let item = json!({"pk": k.pk, "sk": k.sk, "mapping": mapping});
-    let now = deps.clock.now();
-    deps.table
-        .write(vec![
-            Op::put(item.as_object().cloned().unwrap_or_default()),
-            audit::entry(tenant, actor, Action::Update, "BPJS_MAPPING", 1, now),
-        ])
-        .await?;
+    let mut ops = super::codes::replace_ops(tenant, &before, &mapping);
+    ops.push(audit::entry(tenant, actor, Action::Update, "BPJS_MAPPING", 1, deps.clock.now()));
+    deps.table.write(ops).await?;
     Ok(mapping)
 }

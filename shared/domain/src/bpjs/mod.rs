@@ -23,15 +23,19 @@ use crate::error::FieldErrors;
 use crate::tenant::{id_key, Tenant};
 use crate::validate;
 
+pub mod backfill;
 pub mod client;
+pub mod codes;
 pub mod config;
 pub mod crypto;
 pub mod estimate;
 pub mod fktp;
 pub mod mapping;
 pub mod outbound;
+pub mod prompt;
 pub mod quota;
 pub mod sync;
+pub mod visits;
 pub mod ws;
 
 pub const JKN: &str = "JKN";
@@ -64,20 +68,50 @@ pub struct Visit {
     /// The place taken of the schedule's JKN or non-JKN quota, if it has one (`jkn`, `nonjkn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<String>,
-    /// Mobile JKN's check-in (ms since the epoch).
+    /// The patient's check-in at the clinic (ms since the epoch): Mobile JKN's `checkin`, the
+    /// desk's `PATCH /api/bpjs/visits/{id}/checkin`, or `checkin_at` of a desk registration.
+    /// Task 1 for a new patient, task 3 for a known patient's Mobile JKN booking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_ms: Option<i64>,
+    /// Admission started serving a new patient (task 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_ms: Option<i64>,
+    /// Admission finished with a new patient booked from Mobile JKN (task 3); a desk
+    /// registration's own time is its task 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admitted_ms: Option<i64>,
     /// The clinic has BPJS switched on: events of this reservation go to BPJS.
     #[serde(default)]
     pub sync: bool,
 }
 
-/// The optional BPJS fields of a reservation body: `nik`, `nomorreferensi`, `jeniskunjungan`.
+/// The optional BPJS fields of a reservation body: `nik`, `nomorreferensi`, `jeniskunjungan`,
+/// and for a new patient `pasienbaru` and the admission desk's own times `checkin_at` (the
+/// patient arrived: task 1) and `admission_at` (the desk started serving them: task 2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VisitForm {
     pub nik: Option<String>,
     pub nomorreferensi: Option<String>,
     pub jeniskunjungan: Option<i64>,
+    /// `true`: new to the clinic although already on file (registered earlier, e.g. through
+    /// Mobile JKN's info pasien baru, and never seen).
+    pub pasienbaru: Option<bool>,
+    pub checkin_at: Option<i64>,
+    pub admission_at: Option<i64>,
+}
+
+/// An RFC 3339 time of the body as ms since the epoch.
+fn optional_time(errors: &mut FieldErrors, body: &Value, field: &str) -> Option<i64> {
+    match body.get(field) {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_str().and_then(crate::reservation::parse_stamp) {
+            Some(t) => Some(t.timestamp_millis()),
+            None => {
+                errors.add(field, format!("The {} field must be a date and time (RFC 3339, e.g. 2026-01-10T01:05:00Z).", validate::human(field)));
+                None
+            }
+        },
+    }
 }
 
 impl VisitForm {
@@ -99,10 +133,32 @@ impl VisitForm {
                 }
             },
         };
+        let pasienbaru = match body.get("pasienbaru") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(v) => match v.as_i64() {
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                _ => {
+                    errors.add("pasienbaru", "The pasienbaru field must be true or false.");
+                    None
+                }
+            },
+        };
+        let checkin_at = optional_time(errors, body, "checkin_at");
+        let admission_at = optional_time(errors, body, "admission_at");
+        if let (Some(c), Some(a)) = (checkin_at, admission_at) {
+            if c > a {
+                errors.add("admission_at", "The admission at field must not be before checkin at.");
+            }
+        }
         VisitForm {
             nik,
             nomorreferensi,
             jeniskunjungan,
+            pasienbaru,
+            checkin_at,
+            admission_at,
         }
     }
 
@@ -152,10 +208,12 @@ pub(crate) fn visit_of(
             String::new()
         },
         jeniskunjungan: form.visit.jeniskunjungan,
-        pasienbaru: i64::from(new_patient),
+        pasienbaru: i64::from(new_patient || form.visit.pasienbaru == Some(true)),
         source: source.into(),
         quota: kind_quota.then(|| quota::kind(form.bpjs).to_string()),
-        checkin_ms: None,
+        checkin_ms: form.visit.checkin_at,
+        admission_ms: form.visit.admission_at,
+        admitted_ms: None,
         sync: config.is_some_and(|c| c.enabled),
     })
 }
@@ -165,7 +223,7 @@ pub fn visit_view(v: &Visit) -> Value {
     serde_json::json!({
         "kodebooking": v.kodebooking, "jenispasien": v.jenispasien, "nomorkartu": v.nomorkartu, "nik": v.nik, "norm": v.norm,
         "nomorreferensi": v.nomorreferensi, "jeniskunjungan": v.jeniskunjungan, "pasienbaru": v.pasienbaru, "source": v.source,
-        "checkin_ms": v.checkin_ms,
+        "checkin_ms": v.checkin_ms, "admission_ms": v.admission_ms, "admitted_ms": v.admitted_ms, "sync": v.sync,
     })
 }
 

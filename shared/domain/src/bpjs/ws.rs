@@ -21,8 +21,8 @@ use crate::audit::Actor;
 use crate::error::DomainError;
 use crate::patient::{self, PatientForm};
 use crate::queue::{self, Move};
-use crate::record::{self, Record};
-use crate::reservation::{self, Reservation, ANAMNESA, WAITING, WAITING_DOCTOR};
+use crate::record;
+use crate::reservation::{self, ANAMNESA, WAITING, WAITING_DOCTOR};
 use crate::schedule::{self, Slot};
 use crate::tenant::Tenant;
 use crate::Deps;
@@ -190,6 +190,12 @@ pub(crate) async fn names(deps: &Deps, tenant: &Tenant, mapping: &Mapping, poly_
     ))
 }
 
+/// No reservation of the patient yet (one query of their index, one item at most).
+async fn first_visit(deps: &Deps, tenant: &Tenant, patient_id: i64) -> crate::error::DomainResult<bool> {
+    let pk = reservation::patient_index_key(tenant, patient_id, 0).pk;
+    Ok(deps.table.query(&antrean_store::Query::partition(pk).limit(1)).await?.items.is_empty())
+}
+
 pub const NEW_PATIENT: &str = "Data pasien ini tidak ditemukan, silahkan Melakukan Registrasi Pasien Baru";
 
 /// Ambil antrean. `Ok((202, …))` for a patient the clinic does not know yet.
@@ -209,6 +215,8 @@ pub async fn ambil(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, body: &Val
         "nik": Some(text(body, "nik")).filter(|s| !s.is_empty()),
         "nomorreferensi": Some(text(body, "nomorreferensi")).filter(|s| !s.is_empty()),
         "jeniskunjungan": body.get("jeniskunjungan").cloned().unwrap_or(Value::Null),
+        // On file (e.g. through info pasien baru) but never seen: new to the clinic for BPJS.
+        "pasienbaru": first_visit(deps, tenant, patient_id).await.map_err(internal)?,
     });
     if let Some(wa) = &p.data.whatsapp_number {
         form["whatsapp_number"] = json!(wa);
@@ -237,15 +245,12 @@ async fn visit_answer(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, mapping
     let visit = r.bpjs_visit.clone().unwrap_or_default();
     let slot = ctx.slot.as_ref().ok_or_else(|| refuse("Jadwal Dokter Tidak Tersedia"))?;
     let [kj, sj, kn, sn] = outbound::quotas(slot, ctx.taken);
-    let minutes = estimate::service_minutes(deps, tenant, r.poly_id, config.service_minutes)
-        .await
-        .map_err(internal)?;
-    let zone = crate::configuration::settings::settings(deps, tenant).await.map_err(internal)?.zone;
+    let estimasi = estimate::estimasidilayani(deps, tenant, r, slot).await.map_err(internal)?;
     let names = names(deps, tenant, mapping, r.poly_id, slot.schedule.data.doctor_id).await?;
     Ok(json!({
         "nomorantrean": mapping.nomorantrean(r.poly_id, r.queue_number), "angkaantrean": r.queue_number,
         "kodebooking": visit.kodebooking, "norm": visit.norm, "namapoli": names.0, "namadokter": names.1,
-        "estimasidilayani": estimate::estimated_ms(slot, r.queue_number, minutes, zone),
+        "estimasidilayani": estimasi,
         "sisakuotajkn": sj, "kuotajkn": kj, "sisakuotanonjkn": sn, "kuotanonjkn": kn, "keterangan": config.keterangan,
     }))
 }
@@ -263,7 +268,7 @@ async fn booked(deps: &Deps, tenant: &Tenant, body: &Value) -> WsResult<Ctx> {
 }
 
 /// Sisa antrean: `{kodebooking}`.
-pub async fn sisa(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, body: &Value) -> WsResult<Value> {
+pub async fn sisa(deps: &Deps, tenant: &Tenant, body: &Value) -> WsResult<Value> {
     let ctx = booked(deps, tenant, body).await?;
     let r = &ctx.reservation.data;
     if !reservation::is_open(&r.status_code) {
@@ -271,16 +276,14 @@ pub async fn sisa(deps: &Deps, tenant: &Tenant, config: &BpjsConfig, body: &Valu
     }
     let mapping = mapping::read(deps, tenant).await.map_err(internal)?;
     let (_, ahead, with_doctor) = day_counts(deps, tenant, r.poly_id, r.visit_date(), Some(r.queue_number)).await?;
-    let minutes = estimate::service_minutes(deps, tenant, r.poly_id, config.service_minutes)
-        .await
-        .map_err(internal)?;
+    let waktutunggu = estimate::waktutunggu(deps, tenant, r, ctx.slot.as_ref()).await.map_err(internal)?;
     let doctor_id = ctx.slot.as_ref().map(|s| s.schedule.data.doctor_id).unwrap_or_default();
     let names = names(deps, tenant, &mapping, r.poly_id, doctor_id).await?;
     Ok(json!({
         "nomorantrean": mapping.nomorantrean(r.poly_id, r.queue_number), "namapoli": names.0, "namadokter": names.1,
         "sisaantrean": ahead, "antreanpanggil": called(&mapping, r.poly_id, with_doctor),
         // Seconds, as BPJS's example (9000 for a long wait).
-        "waktutunggu": ahead * minutes * 60, "keterangan": "",
+        "waktutunggu": waktutunggu, "keterangan": "",
     }))
 }
 
@@ -301,44 +304,18 @@ pub async fn batal(deps: &Deps, tenant: &Tenant, body: &Value) -> WsResult<()> {
     }
 }
 
-/// Check in: `{kodebooking, waktu}` (ms): task 3 for a Mobile JKN booking, in the same write.
+/// Check in: `{kodebooking, waktu}` (ms): task 3 for a known patient's Mobile JKN booking, task
+/// 1 for a new patient (`visits`), in the same write.
 pub async fn checkin(deps: &Deps, tenant: &Tenant, body: &Value) -> WsResult<()> {
     let waktu = body.get("waktu").and_then(Value::as_i64).ok_or_else(|| refuse("Waktu Tidak Valid"))?;
-    for _ in 0..5 {
-        let ctx = booked(deps, tenant, body).await?;
-        let (before, version) = reservation::read(deps, tenant, ctx.reservation.id).await.map_err(internal)?;
-        if !reservation::is_open(&before.data.status_code) {
-            return Err(refuse("Antrean Tidak Aktif"));
-        }
-        let Some(visit) = &before.data.bpjs_visit else {
-            return Err(refuse("Antrean Tidak Ditemukan"));
-        };
-        if visit.checkin_ms.is_some() {
-            return Ok(());
-        }
-        let (_, tz) = reservation::clinic_today(deps, tenant).await.map_err(internal)?;
-        let now = deps.clock.now();
-        let mut after = before.clone();
-        after.updated_at = crate::clock::stamp(now);
-        if let Some(v) = after.data.bpjs_visit.as_mut() {
-            v.checkin_ms = Some(waktu);
-        }
-        let mut ops = reservation::change_ops(tenant, tz, &before, version, &after, false).map_err(internal)?;
-        ops.push(crate::audit::entry(
-            tenant,
-            &Actor::system("Mobile JKN"),
-            crate::audit::Action::Update,
-            Reservation::KIND,
-            before.id,
-            now,
-        ));
-        match deps.table.write(reservation::merge_updates(ops)).await {
-            Ok(()) => return Ok(()),
-            Err(antrean_store::StoreError::ConditionFailed { .. }) | Err(antrean_store::StoreError::Conflict) => continue,
-            Err(e) => return Err(internal(e.into())),
-        }
+    let ctx = booked(deps, tenant, body).await?;
+    match super::visits::stamp(deps, tenant, &Actor::system("Mobile JKN"), ctx.reservation.id, super::visits::Step::Checkin, Some(waktu)).await {
+        Ok(_) => Ok(()),
+        Err(DomainError::Conflict(m)) if m == super::visits::NOT_OPEN => Err(refuse("Antrean Tidak Aktif")),
+        Err(DomainError::Unprocessable(_)) => Err(refuse("Antrean Tidak Ditemukan")),
+        Err(DomainError::Conflict(_)) => Err(refuse("Antrean sedang diubah; silakan coba lagi.")),
+        Err(e) => Err(internal(e)),
     }
-    Err(refuse("Antrean sedang diubah; silakan coba lagi."))
 }
 
 /// Info pasien baru: registers the patient Mobile JKN sends (`nomorkartu`, `nama`, `nohp`, …)

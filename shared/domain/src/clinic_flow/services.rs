@@ -202,6 +202,8 @@ async fn write_step(
         let board = crate::board::calls_partition(tenant, after.data.visit_date());
         ops.push(Op::update(Key::new(board, format!("{CALL_PREFIX}{}", id_key(stage.service_id))), u));
     }
+    // BPJS tasks 6 and 7 (the pharmacy's steps), in this same write.
+    ops.extend(crate::bpjs::outbound::on_change(tenant, before, after, now));
     ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, after.id, now));
     match deps.table.write(ops).await {
         Ok(()) => Ok(()),

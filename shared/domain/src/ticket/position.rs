@@ -2,11 +2,12 @@
 //! ahead of it, and when its turn is expected. Read by the ticket page and by the QUEUE and
 //! TIME reminders, so the patient hears the same estimate everywhere.
 //!
-//! The estimate: the later of now and the reservation's schedule start, plus the patients
-//! ahead times the time per patient, shared by the rooms serving now. Time per patient: the
-//! median of the poly's recent consultations (`estimates`, learned from its own history) where
-//! history allows; else the clinic's config `minutes_per_patient` (1–240), else the
-//! schedule's span divided by its quota, else 10 minutes.
+//! The clinic's one estimate, also BPJS's (`estimasidilayani`, `waktutunggu`): the later of
+//! now and the reservation's schedule start, plus the patients ahead times the time per
+//! patient, shared by the rooms serving now. Time per patient: the median of the recent
+//! consultations of the schedule's doctor, else of the poly (`estimates`, learned from its own
+//! history) where history allows; else the clinic's config `minutes_per_patient` (1–240), else
+//! the schedule's span divided by its quota, else 10 minutes.
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
@@ -68,10 +69,23 @@ impl PolyDay {
         }
     }
 
-    /// The seconds one patient takes at `at`: learned where the history allows, else
-    /// [`Self::minutes_per_patient`].
+    /// The seconds one patient takes at `at` under `schedule` (its doctor's pace first):
+    /// learned where the history allows, else [`Self::minutes_per_patient`].
     pub fn seconds_per_patient(&self, schedule: Option<&Schedule>, at: DateTime<Utc>) -> i64 {
-        self.learned.median_seconds(at.with_timezone(&self.tz).hour(), None).unwrap_or_else(|| self.minutes_per_patient(schedule) * 60)
+        let doctor = schedule.map(|s| s.doctor_id);
+        self.learned.median_seconds(at.with_timezone(&self.tz).hour(), doctor).unwrap_or_else(|| self.minutes_per_patient(schedule) * 60)
+    }
+
+    /// The seconds between two patients in the line: one patient's time shared by the rooms.
+    pub fn pace_seconds(&self, schedule: Option<&Schedule>, at: DateTime<Utc>) -> i64 {
+        self.seconds_per_patient(schedule, at) / self.rooms_serving()
+    }
+
+    /// When number `n` of `schedule` is expected in, counted from the schedule's start:
+    /// start + (n − 1) × the pace (BPJS's `estimasidilayani`, told once at booking).
+    pub fn expected_from_start(&self, schedule: &Schedule, n: i64) -> Option<DateTime<Utc>> {
+        let start = schedule_start(schedule, self.tz)?;
+        Some(start + Duration::seconds((n - 1).max(0) * self.pace_seconds(Some(schedule), start)))
     }
 
     /// Rooms calling patients in now (each serves the line in parallel); at least one.
@@ -91,16 +105,18 @@ impl PolyDay {
             .iter()
             .filter(|e| e.queue_number < r.queue_number && is_open(&e.status_code) && e.status_code != WITH_DOCTOR)
             .count() as i64;
-        let start = schedule.and_then(|s| {
-            let day = NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok()?;
-            day.and_time(parse_time(&s.start_time)?).and_local_timezone(self.tz).earliest().map(|t| t.with_timezone(&Utc))
-        });
+        let start = schedule.and_then(|s| schedule_start(s, self.tz));
         let from = start.map_or(now, |s| s.max(now));
         // The one with the doctor now is not finished yet: count them too.
         let in_front = ahead + i64::from(now_serving.is_some());
         let estimated_at = Some(from + Duration::seconds(in_front * self.seconds_per_patient(schedule, from) / self.rooms_serving()));
         Position { now_anamnesa, now_serving, ahead: Some(ahead), estimated_at }
     }
+}
+
+fn schedule_start(s: &Schedule, tz: Tz) -> Option<DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok()?;
+    day.and_time(parse_time(&s.start_time)?).and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc))
 }
 
 fn parse_time(s: &str) -> Option<NaiveTime> {

@@ -18,6 +18,8 @@ use crate::extract::{Caller, JsonBody};
 use crate::AppState;
 
 pub mod fktp;
+pub mod prompt;
+pub mod visits;
 pub mod ws;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -28,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ref_dokter))
         .routes(routes!(sync_list))
         .routes(routes!(sync_run))
+        .merge(visits::routes())
         .merge(ws::routes())
         .merge(fktp::routes())
 }
@@ -62,8 +65,6 @@ pub struct ConfigBody {
     pub ws_username: Option<String>,
     /// Its password (8+ characters; kept as a hash).
     pub ws_password: Option<String>,
-    /// Minutes per patient until the queue has learned its own (1–240, default 10).
-    pub service_minutes: Option<i64>,
     /// `true` (default): reservations are reported to BPJS.
     pub enabled: Option<bool>,
     /// `keterangan` sent to patients.
@@ -75,9 +76,17 @@ pub struct ConfigBody {
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn config_save(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::BpjsManage)?;
+    let was_on = config::read(&s.deps, &caller.tenant).await?.is_some_and(|c| c.enabled);
     // Where the product never sends (metadata and link-local addresses; loopback on Lambda).
     let c = config::save(&s.deps, &caller.tenant, &caller.actor, &body, &|u| s.webhooks.refusal(u)).await?;
-    Ok(Json(envelope::message_data("BPJS configuration saved successfully", c.view())))
+    let mut view = c.view();
+    if c.enabled && !was_on {
+        // Switched on: today's and later reservations made without BPJS are queued now.
+        let today = antrean_domain::reservation::clinic_today(&s.deps, &caller.tenant).await?.0;
+        let done = antrean_domain::bpjs::backfill::run(&s.deps, &caller.tenant, today).await?;
+        view["backfill"] = json!(done);
+    }
+    Ok(Json(envelope::message_data("BPJS configuration saved successfully", view)))
 }
 
 fn mapping_view(m: &mapping::Mapping) -> Value {

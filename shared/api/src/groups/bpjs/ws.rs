@@ -126,8 +126,8 @@ async fn ambil(State(s): State<AppState>, Path(clinic): Path<String>, h: HeaderM
     responses((status = 200, body = WsEnvelope, description = "`{nomorantrean, namapoli, namadokter, sisaantrean, antreanpanggil, waktutunggu, keterangan}`")))]
 async fn sisa(State(s): State<AppState>, Path(clinic): Path<String>, h: HeaderMap, body: Bytes) -> Json<WsEnvelope> {
     let r = async {
-        let (tenant, config, body) = authed(&s, &clinic, &h, &body).await?;
-        Ok(Some(ws::sisa(&s.deps, &tenant, &config, &body).await?))
+        let (tenant, _, body) = authed(&s, &clinic, &h, &body).await?;
+        Ok(Some(ws::sisa(&s.deps, &tenant, &body).await?))
     };
     done(r.await)
 }

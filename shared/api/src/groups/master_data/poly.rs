@@ -1,6 +1,7 @@
 //! Poly (seed section "Poly"): select, detail, create, update, delete (soft), trashed, restore.
 use antrean_domain::permission::Permission;
-use antrean_domain::poly::Poly;
+use antrean_domain::bpjs::mapping::{self, Mapping};
+use antrean_domain::poly::{self, Poly};
 use antrean_domain::record::{self, Stored};
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -32,11 +33,28 @@ pub struct PolyView {
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
+    /// BPJS's poli code, when the clinic gave one (not in the seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kodepoli: Option<String>,
+    /// The letter(s) before the number in BPJS's `nomorantrean` ("A-12"), with `kodepoli`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 impl From<Stored<Poly>> for PolyView {
     fn from(s: Stored<Poly>) -> Self {
-        PolyView { id: s.id, name: s.data.name, created_at: s.created_at, updated_at: s.updated_at, deleted_at: s.deleted_at }
+        PolyView { id: s.id, name: s.data.name, created_at: s.created_at, updated_at: s.updated_at, deleted_at: s.deleted_at, kodepoli: None, prefix: None }
+    }
+}
+
+impl PolyView {
+    /// With its BPJS code from the clinic's mapping.
+    pub fn with_codes(mut self, m: &Mapping) -> Self {
+        if let Some(c) = m.polies.get(&self.id) {
+            self.kodepoli = Some(c.kodepoli.clone());
+            self.prefix = Some(c.prefix.clone());
+        }
+        self
     }
 }
 
@@ -47,13 +65,22 @@ pub struct PolyCreated {
     pub updated_at: String,
     pub created_at: String,
     pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kodepoli: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
 pub struct PolyBody {
     /// Unique within the clinic, at most 255 characters.
-    #[allow(dead_code)]
     pub name: String,
+    /// BPJS's poli code (in `ref/poli` when the clinic has BPJS configured); `null` removes
+    /// it, absent keeps it.
+    pub kodepoli: Option<String>,
+    /// 1 to 3 letters before the number in BPJS's `nomorantrean` (default A, B, … by id).
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -62,12 +89,12 @@ pub struct SearchParams {
     pub search: Option<String>,
 }
 
-fn matching(list: Vec<Stored<Poly>>, search: Option<&str>) -> Vec<PolyView> {
+fn matching(list: Vec<Stored<Poly>>, search: Option<&str>, codes: &Mapping) -> Vec<PolyView> {
     let needle = search.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let mut out: Vec<PolyView> = list
         .into_iter()
         .filter(|p| needle.as_ref().is_none_or(|n| p.data.name.to_lowercase().contains(n)))
-        .map(PolyView::from)
+        .map(|p| PolyView::from(p).with_codes(codes))
         .collect();
     out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
     out
@@ -78,7 +105,8 @@ fn matching(list: Vec<Stored<Poly>>, search: Option<&str>) -> Vec<PolyView> {
 async fn select(State(s): State<AppState>, caller: Caller, Query(q): Query<SearchParams>) -> ApiResult<Json<Data<Vec<PolyView>>>> {
     caller.require(Permission::PolyView)?;
     let list = record::list::<Poly>(&s.deps, &caller.tenant, false).await?;
-    Ok(Json(envelope::data(matching(list, q.search.as_deref()))))
+    let codes = mapping::read(&s.deps, &caller.tenant).await?;
+    Ok(Json(envelope::data(matching(list, q.search.as_deref(), &codes))))
 }
 
 #[utoipa::path(get, path = "/api/poly/trashed", tag = "Poly", params(SearchParams), security(("bearer" = [])),
@@ -86,7 +114,8 @@ async fn select(State(s): State<AppState>, caller: Caller, Query(q): Query<Searc
 async fn trashed(State(s): State<AppState>, caller: Caller, Query(q): Query<SearchParams>) -> ApiResult<Json<Data<Vec<PolyView>>>> {
     caller.require(Permission::PolyManage)?;
     let list = record::list::<Poly>(&s.deps, &caller.tenant, true).await?;
-    Ok(Json(envelope::data(matching(list, q.search.as_deref()))))
+    let codes = mapping::read(&s.deps, &caller.tenant).await?;
+    Ok(Json(envelope::data(matching(list, q.search.as_deref(), &codes))))
 }
 
 #[utoipa::path(post, path = "/api/poly", tag = "Poly", request_body = PolyBody, security(("bearer" = [])),
@@ -94,11 +123,11 @@ async fn trashed(State(s): State<AppState>, caller: Caller, Query(q): Query<Sear
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<PolyCreated>>> {
     caller.require(Permission::PolyManage)?;
-    let poly = Poly::parse(&body)?;
-    let stored = record::create(&s.deps, &caller.tenant, &caller.actor, poly, |_| vec![]).await?;
+    let stored = poly::create(&s.deps, s.webhooks.as_ref(), &caller.tenant, &caller.actor, &body).await?;
+    let v = PolyView::from(stored).with_codes(&mapping::read(&s.deps, &caller.tenant).await?);
     Ok(Json(envelope::message_data(
         "Poly created successfully",
-        PolyCreated { name: stored.data.name, updated_at: stored.updated_at, created_at: stored.created_at, id: stored.id },
+        PolyCreated { name: v.name, updated_at: v.updated_at, created_at: v.created_at, id: v.id, kodepoli: v.kodepoli, prefix: v.prefix },
     )))
 }
 
@@ -108,7 +137,7 @@ async fn detail(State(s): State<AppState>, caller: Caller, Path(id): Path<String
     caller.require(Permission::PolyView)?;
     let id = parse_id(&id, NOT_FOUND)?;
     let poly = record::find::<Poly>(&s.deps, &caller.tenant, id).await?;
-    Ok(Json(envelope::data(poly.into())))
+    Ok(Json(envelope::data(PolyView::from(poly).with_codes(&mapping::read(&s.deps, &caller.tenant).await?))))
 }
 
 #[utoipa::path(put, path = "/api/poly/{id}", tag = "Poly", params(("id" = String, Path)), request_body = PolyBody, security(("bearer" = [])),
@@ -119,9 +148,9 @@ async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String
     let id = parse_id(&id, NOT_FOUND)?;
     // An unknown id is a 404 before the body is judged, as the seed's Laravel original does.
     record::find::<Poly>(&s.deps, &caller.tenant, id).await?;
-    let poly = Poly::parse(&body)?;
-    let stored = record::update::<Poly>(&s.deps, &caller.tenant, &caller.actor, id, |_| Ok((poly.clone(), vec![]))).await?;
-    Ok(Json(envelope::message_data("Poly updated successfully", stored.into())))
+    let stored = poly::update(&s.deps, s.webhooks.as_ref(), &caller.tenant, &caller.actor, id, &body).await?;
+    let v = PolyView::from(stored).with_codes(&mapping::read(&s.deps, &caller.tenant).await?);
+    Ok(Json(envelope::message_data("Poly updated successfully", v)))
 }
 
 #[utoipa::path(delete, path = "/api/poly/{id}", tag = "Poly", params(("id" = String, Path)), security(("bearer" = [])),
@@ -139,5 +168,6 @@ async fn restore(State(s): State<AppState>, caller: Caller, Path(id): Path<Strin
     caller.require(Permission::PolyManage)?;
     let id = parse_id(&id, "Poly not found or not deleted")?;
     let stored = record::restore::<Poly>(&s.deps, &caller.tenant, &caller.actor, id).await?;
-    Ok(Json(envelope::message_data("Poly restored successfully", stored.into())))
+    let v = PolyView::from(stored).with_codes(&mapping::read(&s.deps, &caller.tenant).await?);
+    Ok(Json(envelope::message_data("Poly restored successfully", v)))
 }

@@ -66,6 +66,9 @@ pub struct UserView {
     pub deleted_at: Option<String>,
     pub roles: Vec<UserRoleView>,
     pub poly: Option<PolyView>,
+    /// BPJS's code of the doctor, when the clinic gave one (not in the seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kodedokter: Option<i64>,
 }
 
 /// The create response, in the seed's field order.
@@ -80,6 +83,8 @@ pub struct UserCreated {
     pub id: i64,
     pub roles: Vec<UserRoleView>,
     pub poly: Option<PolyView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kodedokter: Option<i64>,
 }
 
 /// `{"status":"success","data":[…],"meta":{…}}`
@@ -120,6 +125,7 @@ impl From<UserWithRelations> for UserView {
             username: s.data.username,
             whatsapp_number: s.data.whatsapp_number,
             deleted_at: s.deleted_at,
+            kodedokter: u.kodedokter,
         }
     }
 }
@@ -137,6 +143,7 @@ impl From<UserWithRelations> for UserCreated {
             updated_at: s.updated_at,
             created_at: s.created_at,
             id: s.id,
+            kodedokter: u.kodedokter,
         }
     }
 }
@@ -157,6 +164,9 @@ pub struct UserBody {
     pub roles: Vec<i64>,
     /// A live poly, or null.
     pub poly_id: Option<i64>,
+    /// A doctor's BPJS code (in `ref/dokter` when the clinic has BPJS configured); `null`
+    /// removes it, absent keeps it.
+    pub kodedokter: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -198,7 +208,7 @@ async fn trashed(State(s): State<AppState>, caller: Caller, Query(q): Query<User
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<UserCreated>>> {
     caller.require(Permission::UsersManage)?;
-    let stored = user::create(&s.deps, &caller.tenant, &caller.actor, &body).await?;
+    let stored = user::create(&s.deps, s.webhooks.as_ref(), &caller.tenant, &caller.actor, &body).await?;
     let full = user::with_relations_one(&s.deps, &caller.tenant, stored).await?;
     Ok(Json(envelope::message_data("User created successfully", full.into())))
 }
@@ -219,7 +229,7 @@ async fn detail(State(s): State<AppState>, caller: Caller, Path(id): Path<String
 async fn update(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<UserView>>> {
     caller.require(Permission::UsersManage)?;
     let id = parse_id(&id, NOT_FOUND)?;
-    let stored = user::update(&s.deps, &caller.tenant, &caller.actor, id, &body).await?;
+    let stored = user::update(&s.deps, s.webhooks.as_ref(), &caller.tenant, &caller.actor, id, &body).await?;
     let full = user::with_relations_one(&s.deps, &caller.tenant, stored).await?;
     Ok(Json(envelope::message_data("User updated successfully", full.into())))
 }

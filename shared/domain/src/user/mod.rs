@@ -15,6 +15,8 @@ use crate::poly::Poly;
 use crate::record::{self, Record, Requirement, Stored, Unique};
 use crate::role::Role;
 use crate::tenant::{id_key, Tenant};
+use crate::bpjs::codes::{self, Change};
+use crate::webhook::WebhookSender;
 use crate::{validate, Deps};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -355,9 +357,13 @@ fn riding(op: Op) -> Requirement {
 }
 
 /// Creates an account and its credential in one atomic write.
-pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Stored<User>> {
+/// `kodedokter` (optional, BPJS's code of a doctor) is checked against BPJS's `ref/dokter`
+/// when the clinic has BPJS configured, and kept beside the account (`bpjs::codes`).
+pub async fn create(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, actor: &Actor, body: &Value) -> DomainResult<Stored<User>> {
     let facts = FormFacts::gather(deps, tenant, body, None).await?;
     let form = UserForm::parse(body, &facts, true)?;
+    let kodedokter = codes::parse_kodedokter(body)?;
+    codes::check_doctor(deps, sender, tenant, &kodedokter, "kodedokter").await?;
     let hash = hash_off_thread(form.password.clone().unwrap_or_default()).await?;
     let user = User {
         name: form.name,
@@ -370,9 +376,11 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
         whatsapp_number: form.whatsapp_number.clone(),
         sessions_revoked_ms: None,
     };
+    let name = user.name.clone();
     record::create(deps, tenant, actor, user, |id| {
         let mut reqs = references(tenant, &form.roles, form.poly_id);
         reqs.push(riding(Op::put(credential_item(tenant, id, &hash))));
+        reqs.extend(codes::doctor_requirement(tenant, id, &name, &kodedokter, None));
         reqs
     })
     .await
@@ -380,10 +388,15 @@ pub async fn create(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value) -
 
 /// Replaces an account's fields; a new password rewrites the credential in the same write
 /// (and clears any lockout). Unknown or trashed ids are "User not found" before the body is judged.
-pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: &Value) -> DomainResult<Stored<User>> {
+pub async fn update(deps: &Deps, sender: &dyn WebhookSender, tenant: &Tenant, actor: &Actor, id: i64, body: &Value) -> DomainResult<Stored<User>> {
     find(deps, tenant, id).await?;
     let facts = FormFacts::gather(deps, tenant, body, Some(id)).await?;
     let form = UserForm::parse(body, &facts, false)?;
+    let kodedokter = codes::parse_kodedokter(body)?;
+    let current_code = codes::read(deps, tenant).await?.doctors.remove(&id);
+    if current_code.as_ref().map(|c| Change::Set(c.kodedokter)) != Some(kodedokter.clone()) {
+        codes::check_doctor(deps, sender, tenant, &kodedokter, "kodedokter").await?;
+    }
     let hash = match &form.password {
         Some(p) => Some(hash_off_thread(p.clone()).await?),
         None => None,
@@ -412,6 +425,7 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: 
             sessions_revoked_ms: current.data.sessions_revoked_ms,
         };
         let mut reqs = references(tenant, &form.roles, form.poly_id);
+        reqs.extend(codes::doctor_requirement(tenant, id, &form.name, &kodedokter, current_code.as_ref()));
         if let Some(h) = &hash {
             let change = Update::new().set("password_hash", h.as_str()).set("failed_attempts", 0).remove("blocked_until");
             reqs.push(riding(Op::update(credential_key(tenant, id), change)));
@@ -449,6 +463,8 @@ pub struct UserWithRelations {
     pub user: Stored<User>,
     pub roles: Vec<(Stored<Role>, String)>,
     pub poly: Option<Stored<Poly>>,
+    /// BPJS's code of the doctor, if the clinic gave one (`bpjs::codes`).
+    pub kodedokter: Option<i64>,
 }
 
 /// Loads the relations of several users with two partition reads.
@@ -462,12 +478,14 @@ pub async fn with_relations(deps: &Deps, tenant: &Tenant, users: Vec<Stored<User
     } else {
         HashMap::new()
     };
+    let codes = codes::read(deps, tenant).await?.doctors;
     Ok(users
         .into_iter()
         .map(|user| {
             let roles = user.data.roles.iter().filter_map(|id| roles.get(id).map(|r| (r.clone(), user.role_given_at(*id)))).collect();
             let poly = user.data.poly_id.and_then(|id| polies.get(&id).cloned());
-            UserWithRelations { user, roles, poly }
+            let kodedokter = codes.get(&user.id).map(|c| c.kodedokter);
+            UserWithRelations { user, roles, poly, kodedokter }
         })
         .collect())
 }
@@ -479,115 +497,4 @@ pub async fn with_relations_one(deps: &Deps, tenant: &Tenant, user: Stored<User>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn facts() -> FormFacts {
-        FormFacts { live_roles: [1, 2, 3].into_iter().collect(), poly_live: true, ..FormFacts::default() }
-    }
-
-    fn errors_of(r: DomainResult<UserForm>) -> Value {
-        match r {
-            Err(DomainError::Validation(e)) => Value::Object(e.0),
-            other => panic!("expected a validation error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_seed_example_parses() {
-        let body = json!({"name": "Harris A", "username": "harris", "email": "harris@mail.com", "password": "dokter123",
-            "password_confirmation": "dokter123", "roles": [3, "1", 3], "poly_id": 1});
-        let form = UserForm::parse(&body, &facts(), true).unwrap();
-        assert_eq!(form.roles, vec![3, 1]);
-        assert_eq!(form.poly_id, Some(1));
-        assert_eq!(form.password.as_deref(), Some("dokter123"));
-    }
-
-    #[test]
-    fn every_problem_is_named_in_the_seed_order() {
-        let body = json!({"name": "Harris", "username": "harris", "email": "h@mail.com", "password": "dokter123",
-            "password_confirmation": "other", "roles": [3, 9], "poly_id": 1});
-        let f = FormFacts { username_taken: true, email_taken: true, poly_live: false, ..facts() };
-        assert_eq!(
-            errors_of(UserForm::parse(&body, &f, true)),
-            json!({
-                "username": ["The username has already been taken."],
-                "email": ["The email has already been taken."],
-                "password": ["The password field confirmation does not match."],
-                "roles.1": ["The selected roles.1 is invalid."],
-                "poly_id": ["The selected poly id is invalid."],
-            })
-        );
-    }
-
-    #[test]
-    fn password_is_optional_on_update_only() {
-        let body = json!({"name": "A", "username": "a", "email": "a@mail.com", "roles": [1], "password": ""});
-        assert_eq!(UserForm::parse(&body, &facts(), false).unwrap().password, None);
-        assert_eq!(errors_of(UserForm::parse(&body, &facts(), true)), json!({"password": ["The password field is required."]}));
-        let short = json!({"name": "A", "username": "a", "email": "a@mail.com", "roles": [1], "password": "abc", "password_confirmation": "abc"});
-        assert_eq!(errors_of(UserForm::parse(&short, &facts(), false)), json!({"password": ["The password field must be at least 6 characters."]}));
-    }
-
-    /// The credential and the audit trail land with the account: create, password change,
-    /// delete and restore each leave exactly what they should.
-    #[tokio::test]
-    async fn credential_and_audit_go_with_the_account() {
-        use std::sync::Arc;
-
-        use antrean_store::embedded::EmbeddedTable;
-        use antrean_store::Query;
-
-        let dir = tempfile::tempdir().unwrap();
-        let deps = Deps {
-            table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
-            clock: Arc::new(crate::SystemClock),
-            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-        };
-        let tenant = Tenant::parse("klinik").unwrap();
-        deps.table.write(crate::role::seed_ops(&tenant, "2025-01-01T00:00:00.000000Z")).await.unwrap();
-        let actor = Actor::system("test");
-        let body = json!({"name": "Andi", "username": "andi", "email": "andi@mail.com", "password": "admin123",
-            "password_confirmation": "admin123", "roles": [3]});
-        let andi = create(&deps, &tenant, &actor, &body).await.unwrap();
-        let hash_of = |item: Option<Item>| item.unwrap()["password_hash"].as_str().unwrap().to_string();
-        let first = hash_of(deps.table.get(&credential_key(&tenant, andi.id)).await.unwrap());
-        assert!(password::verify(&first, "admin123"));
-
-        // A refused update writes nothing, not even the credential.
-        let mut bad = body.clone();
-        bad["password"] = json!("sandi-baru");
-        bad["password_confirmation"] = json!("sandi-baru");
-        bad["roles"] = json!([99]);
-        assert!(update(&deps, &tenant, &actor, andi.id, &bad).await.is_err());
-        assert_eq!(hash_of(deps.table.get(&credential_key(&tenant, andi.id)).await.unwrap()), first);
-
-        bad["roles"] = json!([3]);
-        update(&deps, &tenant, &actor, andi.id, &bad).await.unwrap();
-        let second = hash_of(deps.table.get(&credential_key(&tenant, andi.id)).await.unwrap());
-        assert!(password::verify(&second, "sandi-baru") && !password::verify(&second, "admin123"));
-        trash(&deps, &tenant, &actor, andi.id).await.unwrap();
-        record::restore::<User>(&deps, &tenant, &actor, andi.id).await.unwrap();
-
-        let audit = antrean_store::query_all(deps.table.as_ref(), Query::partition(crate::audit::partition_of(&tenant, deps.clock.now()))).await.unwrap();
-        let actions: Vec<(&str, &str)> =
-            audit.iter().map(|a| (a["entity"].as_str().unwrap(), a["action"].as_str().unwrap())).collect();
-        assert_eq!(actions, [("USER", "create"), ("USER", "update"), ("USER", "delete"), ("USER", "restore")]);
-        // The stored account itself carries no secret.
-        let stored = deps.table.get(&record::record_key::<User>(&tenant, andi.id)).await.unwrap().unwrap();
-        assert!(!Value::Object(stored).to_string().contains("argon2"));
-    }
-
-    #[test]
-    fn roles_must_be_a_non_empty_array() {
-        for (roles, msg) in [
-            (json!(null), "The roles field is required."),
-            (json!([]), "The roles field is required."),
-            (json!(3), "The roles field must be an array."),
-        ] {
-            let body = json!({"name": "A", "username": "a", "email": "a@mail.com", "password": "secret1", "password_confirmation": "secret1", "roles": roles});
-            assert_eq!(errors_of(UserForm::parse(&body, &facts(), true)), json!({"roles": [msg]}));
-        }
-    }
-}
+mod tests;
