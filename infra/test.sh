@@ -144,6 +144,9 @@ run_step browser-board-text node tests/browser/board_text.test.js
 # The connection dropped in the middle of a burst of calls: "reconnecting", the full state again,
 # every call announced in order (speech recorded in the page).
 run_step browser-board-reconnect node tests/browser/board_reconnect.test.js
+# Calls made while a board was offline (two at one poly, a recall, one at another): all announced
+# once it is back, in order, none twice; a board limited to one room id hears that room only.
+run_step browser-board-catchup node tests/browser/board_catchup.test.js
 # 1, 6 and 20 sections on a 1920×1080 screen: every section inside the viewport, no scrolling.
 run_step browser-board-layout node tests/browser/board_layout.test.js
 # The patient's ticket page in headless Chromium: live, that ticket only.

@@ -97,7 +97,7 @@ async fn login_with(app: &TestApp, body: Value, headers: &[(&str, &str)]) -> Rep
 
 /// Counters run in fixed one-minute windows: a test that counts waits, when the minute is
 /// nearly over, for the next one, so that no window ends in the middle of it.
-async fn fresh_window() {
+pub async fn fresh_window() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let into = now.as_secs_f64() % 60.0;
     if into > 45.0 {

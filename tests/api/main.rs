@@ -5,6 +5,8 @@ mod helpers;
 
 mod appointments;
 mod auth;
+mod board_calls;
+mod board_page;
 mod bpjs;
 mod bpjs_backfill;
 mod bpjs_codes;

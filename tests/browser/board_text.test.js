@@ -6,7 +6,8 @@
 //   node tests/browser/board_text.test.js
 "use strict";
 
-const { announcement, terbilang, pages } = require("../../infra/board/board.js");
+const { announcement, terbilang } = require("../../infra/board/board-words.js");
+const { pages } = require("../../infra/board/board-layout.js");
 const { assert } = require("./harness");
 
 const cases = [
@@ -23,7 +24,7 @@ for (const [call, section, want] of cases) {
 assert(terbilang(1000) === "seribu" && terbilang(2026) === "dua ribu dua puluh enam", "numbers in words");
 
 // The space the sections get on a 1920×1080 TV beside the calls panel, and the smallest
-// readable section (as board.js measures them).
+// readable section (as board-layout.js measures them).
 const [w, h, gap, min] = [1378, 915, 15, { w: 288, h: 238 }];
 const split = (n) => pages(n, w, h, gap, min);
 assert(split(1).count === 1 && split(6).count === 1 && split(12).count === 1, "up to twelve sections share one screen");

@@ -467,6 +467,11 @@ async fn every_group_answers_api_gateway_events_as_the_dev_server_does() {
     for path in [
         "/board/index.html",
         "/board/board.js",
+        "/board/board-words.js",
+        "/board/board-layout.js",
+        "/board/board-render.js",
+        "/board/board-voice.js",
+        "/board/board-socket.js",
         "/board/board.css",
         "/board/ticket.html",
         "/board/ticket.js",

@@ -4,7 +4,8 @@
 //! - login (`POST /api/auth/login`): per client address, `RATE_LOGIN_PER_MINUTE` (20), always,
 //!   whatever headers the request carries;
 //! - every other request without `Authorization` (nothing to authenticate yet): per client
-//!   address, `RATE_PUBLIC_PER_MINUTE` (120); OPTIONS (CORS preflights), `/health` and `/debug/capacity` are free;
+//!   address, `RATE_PUBLIC_PER_MINUTE` (120); OPTIONS (CORS preflights), `/health`,
+//!   `/debug/capacity` and the page files under `/board` ([`is_page_file`]) are free;
 //! - calls authenticated by an API key (n8n): per key, `RATE_API_KEY_PER_MINUTE` (600), counted
 //!   once the key is proven (so nobody can spend another's quota with a made-up secret).
 //!
@@ -32,6 +33,16 @@ pub const LOGIN_PATH: &str = "/api/auth/login";
 /// which must not count (nor write) themselves.
 const FREE_PATHS: [&str; 2] = ["/health", "/debug/capacity"];
 const WINDOW_SECS: i64 = 60;
+
+/// A file of the board or ticket page (`GET`/`HEAD` of `/board`, `/board/…`): the same bytes
+/// for everybody, served from memory, telling nothing. Not counted: a TV loads seven of them
+/// each time it reloads, and behind the clinic's one address (its Wi-Fi, shared with the
+/// patients' ticket pages) a few reloads would use up the minute's public allowance and lock
+/// the board out of its own socket. What they lead to still counts: the board's socket
+/// (`/ws?token=`, dev server) and ticket look-ups (with their own limit too).
+pub fn is_page_file(method: &Method, path: &str) -> bool {
+    (method == Method::GET || method == Method::HEAD) && (path == "/board" || path.starts_with("/board/"))
+}
 
 /// Requests per minute; 0 turns a rule off.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +151,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         ("login", limits.login_per_minute)
     } else if req.method() == Method::OPTIONS
         || FREE_PATHS.contains(&req.uri().path())
+        || is_page_file(req.method(), req.uri().path())
         || req.headers().contains_key(header::AUTHORIZATION)
         // BPJS's calls carry its token (checked by the route); only getting one is limited.
         || (req.uri().path().starts_with("/api/bpjs/") && req.headers().contains_key("x-token"))
@@ -166,5 +178,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     match count(&state, &tenant, bucket, &address, limit).await {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_board_and_ticket_page_files_are_free_and_nothing_else() {
+        for path in ["/board", "/board/", "/board/index.html", "/board/board-socket.js", "/board/ticket.html"] {
+            assert!(is_page_file(&Method::GET, path), "{path}");
+            assert!(is_page_file(&Method::HEAD, path), "{path}");
+        }
+        assert!(!is_page_file(&Method::POST, "/board/index.html"));
+        for path in ["/boards", "/api/boards", "/ws", "/api/tickets/x", "/boardx.js"] {
+            assert!(!is_page_file(&Method::GET, path), "{path}");
+        }
     }
 }

@@ -101,6 +101,7 @@ mod tests {
             date: "2026-01-10".into(),
             at: at.into(),
             data: Polies::default(),
+            calls: vec![],
         }
     }
 

@@ -34,23 +34,27 @@ pub struct BoardBody {
     pub name: Option<String>,
     /// Show only these polies (live poly ids), e.g. `[1, 3]`; `[]` or `null`: no limit.
     pub poly_ids: Option<Vec<i64>>,
-    /// Show the polies these rooms are in, with only these rooms' calls, e.g. `["Ruang 2"]`.
+    /// Show the polies these rooms are in, with only these rooms' calls: live room ids
+    /// (`GET /api/queue/rooms`), e.g. `[4]`.
+    pub room_ids: Option<Vec<i64>>,
+    /// The same by room name, e.g. `["Ruang 2"]`: every poly's room of that name.
     pub rooms: Option<Vec<String>>,
     /// Show these service sections (by key or name), e.g. `["farmasi"]`.
     pub services: Option<Vec<String>>,
 }
 
-/// What a board shows; all three empty: the whole clinic.
+/// What a board shows; all empty: the whole clinic.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Sections {
     pub poly_ids: Vec<i64>,
+    pub room_ids: Vec<i64>,
     pub rooms: Vec<String>,
     pub services: Vec<String>,
 }
 
 impl From<BoardFilter> for Sections {
     fn from(f: BoardFilter) -> Sections {
-        Sections { poly_ids: f.poly_ids, rooms: f.rooms, services: f.services }
+        Sections { poly_ids: f.poly_ids, room_ids: f.room_ids, rooms: f.rooms, services: f.services }
     }
 }
 

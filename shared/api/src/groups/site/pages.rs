@@ -14,6 +14,11 @@ use crate::AppState;
 
 const INDEX_HTML: &str = include_str!("../../../../../infra/board/index.html");
 const BOARD_JS: &str = include_str!("../../../../../infra/board/board.js");
+const BOARD_WORDS_JS: &str = include_str!("../../../../../infra/board/board-words.js");
+const BOARD_LAYOUT_JS: &str = include_str!("../../../../../infra/board/board-layout.js");
+const BOARD_RENDER_JS: &str = include_str!("../../../../../infra/board/board-render.js");
+const BOARD_VOICE_JS: &str = include_str!("../../../../../infra/board/board-voice.js");
+const BOARD_SOCKET_JS: &str = include_str!("../../../../../infra/board/board-socket.js");
 const BOARD_CSS: &str = include_str!("../../../../../infra/board/board.css");
 const TICKET_HTML: &str = include_str!("../../../../../infra/board/ticket.html");
 const TICKET_JS: &str = include_str!("../../../../../infra/board/ticket.js");
@@ -23,6 +28,11 @@ fn file(name: &str) -> Option<(&'static str, &'static str)> {
     Some(match name {
         "index.html" => ("text/html; charset=utf-8", INDEX_HTML),
         "board.js" => ("text/javascript; charset=utf-8", BOARD_JS),
+        "board-words.js" => ("text/javascript; charset=utf-8", BOARD_WORDS_JS),
+        "board-layout.js" => ("text/javascript; charset=utf-8", BOARD_LAYOUT_JS),
+        "board-render.js" => ("text/javascript; charset=utf-8", BOARD_RENDER_JS),
+        "board-voice.js" => ("text/javascript; charset=utf-8", BOARD_VOICE_JS),
+        "board-socket.js" => ("text/javascript; charset=utf-8", BOARD_SOCKET_JS),
         "board.css" => ("text/css; charset=utf-8", BOARD_CSS),
         "ticket.html" => ("text/html; charset=utf-8", TICKET_HTML),
         "ticket.js" => ("text/javascript; charset=utf-8", TICKET_JS),
@@ -63,7 +73,7 @@ fn serve(name: &str) -> Response {
 }
 
 #[utoipa::path(get, path = "/board/{file}", tag = "Site",
-    params(("file" = String, Path, description = "`index.html` (the board: `?token=<board token>&ws=<socket URL>`), `ticket.html` (`?code=<ticket code>`), `board.js`, `board.css`, `ticket.js`")),
+    params(("file" = String, Path, description = "`index.html` (the board: `?token=<board token>&ws=<socket URL>`), `ticket.html` (`?code=<ticket code>`), `board.js` with `board-words.js`, `board-layout.js`, `board-render.js`, `board-voice.js`, `board-socket.js`, `board.css`, `ticket.js`")),
     responses((status = 200, description = "The page or its script / style sheet", content((String = "text/html"), (String = "text/javascript"), (String = "text/css"))),
         (status = 404, body = ErrorBody, description = "No such file")))]
 async fn page(Path(name): Path<String>) -> Response {
