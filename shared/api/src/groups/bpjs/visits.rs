@@ -46,6 +46,7 @@ pub struct BackfillBody {
 
 #[utoipa::path(post, path = "/api/bpjs/sync/backfill", tag = "BPJS", request_body = Option<BackfillBody>, security(("bearer" = [])),
     responses((status = 200, body = MessageData<Object>, description = "`{queued, already, busy}`: reservations queued now, already syncing, changed meanwhile"),
+        (status = 400, body = ErrorBody, description = "A body that is not JSON or not a JSON object"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn sync_backfill(State(s): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> ApiResult<Json<MessageData<Value>>> {
     caller.require(Permission::BpjsManage)?;

@@ -141,6 +141,7 @@ pub struct WithDoctorBody {
 #[utoipa::path(patch, path = "/api/queue/{id}/withdoctor", tag = "Queue", params(("id" = String, Path, description = "The reservation id")),
     request_body(content = Option<WithDoctorBody>, description = "Optional"), security(("bearer" = [])),
     responses((status = 200, body = Object, description = "Calls the patient in to the doctor (again: a recall), naming the room when one is given"),
+        (status = 400, body = ErrorBody, description = "A body that is not JSON or not a JSON object"),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "Not allowed from the current status"),
         (status = 422, body = ErrorBody, description = "Maximum number of calls reached (3 times), or a room that is not one of this poly's")))]
