@@ -140,6 +140,37 @@ async fn a_patient_sent_on_to_another_poly_keeps_the_ticket_and_joins_its_line(s
     let back = transfer(json!({"poly_id": desk.poly})).await;
     assert_eq!((back.status.as_u16(), back.body["data"]["queue_number"].as_i64()), (200, Some(2)), "{back:?}");
     assert_eq!(back.body["data"]["poly_history"].as_array().map(Vec::len), Some(2));
+    // A rebuild of the day's rollups from the reservations (antrean-rebuild-rollups) finds what
+    // the live writes counted at both polies, the visits before each transfer included.
+    let deps = app.deps().await;
+    let day = chrono::NaiveDate::parse_from_str(&desk.today, "%Y-%m-%d").unwrap();
+    let tenant = antrean_domain::tenant::Tenant::parse("default").unwrap();
+    let tz = chrono_tz::Asia::Jakarta;
+    let live = antrean_domain::rollup::read(deps.table.as_ref(), &tenant, day, day).await.unwrap();
+    let outcome = antrean_domain::rollup::rebuild_day(deps.table.as_ref(), &tenant, day, |d| {
+        antrean_domain::reporting::source::day_facts(&deps, &tenant, d, tz)
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.repaired, 0, "the rebuild disagreed with the live rollups: {outcome:?}");
+    assert_eq!(antrean_domain::rollup::read(deps.table.as_ref(), &tenant, day, day).await.unwrap(), live);
+    // The patient-visits report has a row per poly visit, each as it stood at that poly.
+    let name = desk.body(1)["patient_name"].clone();
+    let report = app.get(&format!("/api/reports/patient-visits?date_from={0}&date_to={0}&per_page=100", desk.today), t).await;
+    assert_eq!(report.status, 200, "{report:?}");
+    let mut rows: Vec<(String, i64, String)> = report.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["patient_name"] == name)
+        .map(|r| (r["poly"].as_str().unwrap().to_string(), r["reservation_number"].as_i64().unwrap(), r["status"].as_str().unwrap().to_string()))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [("Poli Gigi".to_string(), 2, "DONE".to_string()), ("Poli Umum".to_string(), 1, "DONE".to_string()), ("Poli Umum".to_string(), 2, "WAITING_DOCTOR".to_string())],
+        "{report:?}"
+    );
 }
 
 /// Two doctors send the same patient on at the same moment: exactly one transfer happens.

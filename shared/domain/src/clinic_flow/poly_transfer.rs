@@ -65,8 +65,19 @@ pub struct PolyVisit {
 impl PolyVisit {
     /// What this poly's rollup counts of the visit (`came_in`: it was itself a transfer).
     pub fn facts(&self, r: &Reservation, came_in: bool, tz: Tz) -> ReservationFacts {
-        let at_poly = Reservation {
+        let mut f = self.at_poly(r).facts(tz);
+        f.transferred_in = came_in;
+        f.transferred_out = true;
+        f
+    }
+
+    /// The reservation as it stood at this poly: its number, status and stages there (what the
+    /// rollups and the patient-visits report count of it).
+    pub fn at_poly(&self, r: &Reservation) -> Reservation {
+        Reservation {
             poly_id: self.poly_id,
+            queue_number: self.queue_number,
+            schedule_id: self.schedule_id,
             status_code: self.status_code.clone(),
             registered_at: self.registered_at.clone(),
             anamnesa_at: self.anamnesa_at.clone(),
@@ -75,11 +86,7 @@ impl PolyVisit {
             finished_at: self.finished_at.clone(),
             poly_history: Vec::new(),
             ..r.clone()
-        };
-        let mut f = at_poly.facts(tz);
-        f.transferred_in = came_in;
-        f.transferred_out = true;
-        f
+        }
     }
 }
 

@@ -129,7 +129,7 @@ pub async fn rows(deps: &Deps, tenant: &Tenant, f: &Filters, tz: Tz) -> DomainRe
                 Cell::Text(a.roles.join(", ")),
                 Cell::Text(a.describe()),
                 Cell::Date(local.date()),
-                Cell::Time(local.time()),
+                Cell::clock(local.time()),
                 a.reservation_id().map(Cell::Int).unwrap_or(Cell::Empty),
             ]
         })

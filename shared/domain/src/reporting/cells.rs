@@ -1,6 +1,6 @@
 //! The cells, rows and pagination block every report is made of: the page writes a row's
 //! cells as JSON, the export as typed cells, so the two cannot disagree.
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -58,6 +58,11 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// A clock time to the minute, as the page shows it (`"09:15"`): the export's cell holds
+    /// that same minute, not the seconds behind it (a spreadsheet would round 09:15:59 up).
+    pub fn clock(t: NaiveTime) -> Cell {
+        Cell::Time(t.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(t))
+    }
     pub fn opt_num(x: Option<Fixed2>) -> Cell {
         x.map(Cell::Num).unwrap_or(Cell::Empty)
     }
@@ -139,5 +144,13 @@ mod tests {
         assert_eq!(serde_json::to_string(&Fixed2::percent(2, 3)).unwrap(), "66.67");
         assert_eq!(serde_json::to_string(&Fixed2::percent(0, 0)).unwrap(), "0");
         assert_eq!(serde_json::to_string(&minutes(4076.4)).unwrap(), "67.94");
+    }
+
+    #[test]
+    fn a_clock_cell_holds_the_minute_the_page_shows() {
+        let late_in_the_minute = NaiveTime::from_hms_milli_opt(9, 15, 59, 900).unwrap();
+        let cell = Cell::clock(late_in_the_minute);
+        assert_eq!(cell, Cell::Time(NaiveTime::from_hms_opt(9, 15, 0).unwrap()), "the export's cell: 09:15, not 09:16 once rounded");
+        assert_eq!(cell.to_json(), "09:15");
     }
 }

@@ -14,11 +14,12 @@ use crate::rollup::{self, ReservationFacts};
 use crate::tenant::Tenant;
 use crate::{patient, Deps};
 
-/// Every reservation of one clinic day: one Query on the day's queue index, then one batch
-/// read of the records.
+/// Every reservation of one clinic day, once each: one Query on the day's queue index, then one
+/// batch read of the records. (A patient sent on to another poly has an index entry at every
+/// poly of the day, one record.)
 async fn day_reservations(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<Stored<Reservation>>> {
-    let ids: Vec<i64> = reservation::day_entries(deps, tenant, date, None).await?.into_iter().map(|e| e.id).collect();
-    reservation::many(deps, tenant, &ids).await
+    let ids: std::collections::BTreeSet<i64> = reservation::day_entries(deps, tenant, date, None).await?.into_iter().map(|e| e.id).collect();
+    reservation::many(deps, tenant, &ids.into_iter().collect::<Vec<_>>()).await
 }
 
 /// Slices of the days' reservations: of each day's queue index (the days read side by side),
@@ -66,8 +67,14 @@ async fn visits(deps: &Deps, tenant: &Tenant, tz: Tz, entries: &[DayEntry]) -> D
     keys.extend(patient_ids.iter().map(|id| patient::key(tenant, *id)));
     let mut items = deps.table.get_many(&keys, None).await?.into_iter();
     let mut list = Vec::with_capacity(entries.len());
-    for item in items.by_ref().take(entries.len()).flatten() {
-        list.push(reservation::decode(item)?.0);
+    for (entry, item) in entries.iter().zip(items.by_ref().take(entries.len()).collect::<Vec<_>>()) {
+        let Some(item) = item else { continue };
+        let r = reservation::decode(item)?.0;
+        // An entry of a poly the patient was sent on from is that visit, as it stood there.
+        match r.data.poly_history.iter().find(|v| v.poly_id == entry.poly_id && v.queue_number == entry.queue_number) {
+            Some(earlier) => list.push(Stored { data: earlier.at_poly(&r.data), ..r }),
+            None => list.push(r),
+        }
     }
     let mut names = std::collections::HashMap::new();
     for item in items.flatten() {
@@ -99,5 +106,7 @@ fn visit(date: NaiveDate, r: Stored<Reservation>, patient_name: String, tz: Tz) 
 
 /// What the rollups count of each reservation of one clinic day.
 pub async fn day_facts(deps: &Deps, tenant: &Tenant, date: NaiveDate, tz: Tz) -> DomainResult<Vec<ReservationFacts>> {
-    Ok(day_reservations(deps, tenant, date).await?.iter().map(|r| r.data.facts(tz)).collect())
+    // A patient sent on to another poly counts at every poly of the day (`all_facts`), as the
+    // live rollups did.
+    Ok(day_reservations(deps, tenant, date).await?.iter().flat_map(|r| r.data.all_facts(tz)).collect())
 }

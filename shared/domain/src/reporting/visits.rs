@@ -69,7 +69,7 @@ fn columns() -> Vec<Column> {
 }
 
 fn row(v: &Visit, polies: &Polies, tz: Tz) -> Vec<Cell> {
-    let time = |t: Option<DateTime<Utc>>| t.map(|t| Cell::Time(t.with_timezone(&tz).time())).unwrap_or(Cell::Empty);
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| Cell::clock(t.with_timezone(&tz).time())).unwrap_or(Cell::Empty);
     vec![
         Cell::Date(v.date),
         Cell::Int(v.queue_number),
