@@ -65,7 +65,7 @@ permissions! {
     BoardsManage => "boards.manage": "create, list, limit and revoke display boards",
     BoardWatch => "board.watch": "watch the live queue board",
     BpjsView => "bpjs.view": "see the BPJS antrean configuration (never its secrets), mapping and sync list",
-    BpjsManage => "bpjs.manage": "configure BPJS antrean, map polies and doctors to BPJS codes, send due BPJS events now",
+    BpjsManage => "bpjs.manage": "configure BPJS antrean, map polies and doctors to BPJS codes, send due BPJS events now, queue reservations BPJS has not had (backfill)",
     RoomsManage => "rooms.manage": "create, edit and remove a poly's rooms and their doctors, and the services (pharmacy, laboratory, cashier)",
     QueueService => "queue.service": "serve patients sent on to a service: call them, prepare and hand out medicine",
     QueueSettings => "queue.settings": "set the priority criteria and policy and the day's close time",
