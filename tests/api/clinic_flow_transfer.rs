@@ -48,10 +48,14 @@ async fn seen_at_general(desk: &Desk, n: usize) -> i64 {
     id
 }
 
-async fn rollup_of(desk: &Desk, poly: i64) -> antrean_domain::rollup::DayPoly {
-    let deps = desk.app.deps().await;
+/// The desk's store, its day and its clinic, to read the rollups directly.
+async fn the_day(desk: &Desk) -> (antrean_domain::Deps, chrono::NaiveDate, antrean_domain::tenant::Tenant) {
     let day = chrono::NaiveDate::parse_from_str(&desk.today, "%Y-%m-%d").unwrap();
-    let tenant = antrean_domain::tenant::Tenant::parse("default").unwrap();
+    (desk.app.deps().await, day, antrean_domain::tenant::Tenant::parse("default").unwrap())
+}
+
+async fn rollup_of(desk: &Desk, poly: i64) -> antrean_domain::rollup::DayPoly {
+    let (deps, day, tenant) = the_day(desk).await;
     let all = antrean_domain::rollup::read(deps.table.as_ref(), &tenant, day, day).await.unwrap();
     all.into_iter().find(|d| d.poly_id == poly).unwrap_or_else(|| antrean_domain::rollup::DayPoly::empty(day, poly))
 }
@@ -142,9 +146,7 @@ async fn a_patient_sent_on_to_another_poly_keeps_the_ticket_and_joins_its_line(s
     assert_eq!(back.body["data"]["poly_history"].as_array().map(Vec::len), Some(2));
     // A rebuild of the day's rollups from the reservations (antrean-rebuild-rollups) finds what
     // the live writes counted at both polies, the visits before each transfer included.
-    let deps = app.deps().await;
-    let day = chrono::NaiveDate::parse_from_str(&desk.today, "%Y-%m-%d").unwrap();
-    let tenant = antrean_domain::tenant::Tenant::parse("default").unwrap();
+    let (deps, day, tenant) = the_day(&desk).await;
     let tz = chrono_tz::Asia::Jakarta;
     let live = antrean_domain::rollup::read(deps.table.as_ref(), &tenant, day, day).await.unwrap();
     let outcome = antrean_domain::rollup::rebuild_day(deps.table.as_ref(), &tenant, day, |d| {
