@@ -18,8 +18,10 @@
 //! server counts the items of every write by the kind their key names), and what the same
 //! units would cost on provisioned capacity, with auto scaling holding `--provisioned-use`.
 //!
-//! Capacity units are DynamoDB's own answers (`--store dynamodb`, DynamoDB Local), with
-//! transaction writes priced as AWS does (2 WCU per item up to 1 KB; Local reports less). The
+//! Read units are DynamoDB's own answers (`--store dynamodb`, DynamoDB Local). Write units are
+//! priced as AWS bills them, from each written item's size (the dev server reads it back: one
+//! unit per started KB, two in a transaction; DynamoDB Local prices a transaction as if it
+//! wrote one item), on either store. The
 //! cost model's prices are constants below (us-east-1 on-demand list prices); the Lambda time
 //! is each call's measured time at the function's memory from template.yaml. It prints figures
 //! and asserts nothing about time.
@@ -108,8 +110,9 @@ struct Cost {
     wcu: f64,
 }
 
-/// Items by kind one call wrote in transactions, wrote alone, and read (`/debug/capacity`'s `by_kind`).
-type Kinds = BTreeMap<String, [f64; 3]>;
+/// Items by kind one call wrote in transactions, wrote alone, read, and its write units
+/// (`/debug/capacity`'s `by_kind`).
+type Kinds = BTreeMap<String, [f64; 4]>;
 
 #[derive(Clone)]
 struct Api {
@@ -146,11 +149,12 @@ impl Api {
         };
         let reads = d(&["requests", "gets"]) + d(&["requests", "batch_gets"]) + d(&["requests", "queries"]);
         let writes = d(&["requests", "single_writes"]) + d(&["requests", "transactions"]);
-        let wcu = d(&["write_capacity_units"]) - d(&["transaction_write_units"]) + 2.0 * d(&["transaction_items"]);
+        // Priced by item size, as AWS bills (the dev server reads each written item back).
+        let wcu = d(&["requests", "write_units"]);
         let mut kinds = Kinds::new();
         if let Some(by_kind) = after["by_kind"].as_object() {
             for kind in by_kind.keys() {
-                let counts = ["transaction_items", "single_writes", "items_read"].map(|f| d(&["by_kind", kind, f]));
+                let counts = ["transaction_items", "single_writes", "items_read", "write_units"].map(|f| d(&["by_kind", kind, f]));
                 if counts.iter().any(|n| *n != 0.0) {
                     kinds.insert(kind.clone(), counts);
                 }
@@ -171,7 +175,7 @@ impl Ledger {
         let sum = self.1.entry(endpoint).or_default();
         for (kind, counts) in kinds {
             let s = sum.entry(kind).or_default();
-            for i in 0..3 {
+            for i in 0..4 {
                 s[i] += counts[i];
             }
         }
@@ -313,7 +317,7 @@ async fn bench(a: Args) {
             mean(|c| c.reads),
             mean(|c| c.writes),
             units(mean(|c| c.rcu)),
-            units(mean(|c| c.wcu)),
+            format!("{:.2}", mean(|c| c.wcu)),
             percentile(&ms, 50.0),
             percentile(&ms, 99.0)
         );
@@ -355,7 +359,7 @@ async fn bench(a: Args) {
     }
     println!("{:<20} {:>14} {:>12.6} {:>14.4}", "total", "", total / DAYS_A_MONTH, total);
     if a.store != StoreKind::DynamoDb {
-        println!("(capacity units come from DynamoDB: run with --store dynamodb for the DynamoDB lines)");
+        println!("(read units come from DynamoDB: run with --store dynamodb for the reads line)");
     }
     print_kinds(&ledger);
     if a.store == StoreKind::DynamoDb {
@@ -383,34 +387,33 @@ async fn bench(a: Args) {
 }
 
 /// Where the day's write units go: per kind of item, the items a day written in transactions
-/// (2 WRU each: every item is under 1 KB) and alone (1 WRU), and per endpoint the items one
-/// call writes.
+/// and alone, their write units (by item size, two per started KB in a transaction), and the
+/// items read; and per endpoint the items one call writes.
 fn print_kinds(ledger: &Ledger) {
-    let mut day: BTreeMap<&str, [f64; 3]> = BTreeMap::new();
+    let mut day: BTreeMap<&str, [f64; 4]> = BTreeMap::new();
     for (endpoint, kinds) in ledger.1.iter().filter(|(e, _)| DAY.contains(e)) {
         for (kind, c) in kinds {
             let d = day.entry(kind.as_str()).or_default();
-            for i in 0..3 {
+            for i in 0..4 {
                 d[i] += c[i];
             }
         }
         let calls = ledger.0.get(endpoint).map_or(1, Vec::len) as f64;
         let written: Vec<String> =
-            kinds.iter().filter(|(_, c)| c[0] + c[1] > 0.0).map(|(k, c)| format!("{k} {:.2}", (c[0] + c[1]) / calls)).collect();
+            kinds.iter().filter(|(_, c)| c[0] + c[1] > 0.0).map(|(k, c)| format!("{k} {:.2} ({:.2} WRU)", (c[0] + c[1]) / calls, c[3] / calls)).collect();
         if !written.is_empty() {
             println!("  {endpoint}: items written per call: {}", written.join(", "));
         }
     }
-    let wru = |c: &[f64; 3]| 2.0 * c[0] + c[1];
-    let total: f64 = day.values().map(wru).sum();
+    let total: f64 = day.values().map(|c| c[3]).sum();
     let mut rows: Vec<_> = day.into_iter().filter(|(_, c)| c[0] + c[1] + c[2] > 0.0).collect();
-    rows.sort_by(|x, y| wru(&y.1).total_cmp(&wru(&x.1)).then(y.1[2].total_cmp(&x.1[2])));
+    rows.sort_by(|x, y| y.1[3].total_cmp(&x.1[3]).then(y.1[2].total_cmp(&x.1[2])));
     println!();
     println!("where the day's writes go, by kind of item:");
     println!("{:<36} {:>12} {:>10} {:>10} {:>7} {:>12}", "kind", "in txn", "alone", "WRU", "share", "items read");
     for (kind, c) in rows {
-        let share = if total > 0.0 { wru(&c) / total * 100.0 } else { 0.0 };
-        println!("{kind:<36} {:>12.0} {:>10.0} {:>10.0} {share:>6.1}% {:>12.0}", c[0], c[1], wru(&c), c[2]);
+        let share = if total > 0.0 { c[3] / total * 100.0 } else { 0.0 };
+        println!("{kind:<36} {:>12.0} {:>10.0} {:>10.0} {share:>6.1}% {:>12.0}", c[0], c[1], c[3], c[2]);
     }
 }
 

@@ -7,7 +7,10 @@
 //! the same on both adapters, so a test can hold an endpoint to a request budget on either.
 //!
 //! Items written and read are also counted by the kind of item their key names
-//! ([`kind_of`]), so a benchmark can tell which items a call's write units go to.
+//! ([`kind_of`]), so a benchmark can tell which items a call's write units go to. With
+//! [`CountedTable::sizing`] (benchmarks only) every written item is read back, uncounted, to
+//! price the write as AWS does: a write unit per started KB of the item ([`item_size`]), two
+//! in a transaction. DynamoDB Local prices a transaction as if it wrote one item.
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +30,7 @@ pub struct StoreCounters {
     transactions: AtomicU64,
     transaction_items: AtomicU64,
     items_read: AtomicU64,
+    write_units: AtomicU64,
     by_kind: Mutex<BTreeMap<String, KindCounts>>,
 }
 
@@ -40,6 +44,8 @@ pub struct KindCounts {
     pub single_writes: u64,
     /// Items of this kind that reads returned.
     pub items_read: u64,
+    /// Write units as AWS prices them (only with [`CountedTable::sizing`]).
+    pub write_units: u64,
 }
 
 /// The kind of item a key names: the partition key's words after the clinic, without dates
@@ -74,6 +80,9 @@ pub struct StoreCounts {
     pub transaction_items: u64,
     /// Items that reads returned (found gets, batch answers, query pages).
     pub items_read: u64,
+    /// Write units of the successful writes as AWS prices them by item size (only with
+    /// [`CountedTable::sizing`]; else 0).
+    pub write_units: u64,
 }
 
 impl StoreCounts {
@@ -98,6 +107,7 @@ impl StoreCounts {
             transactions: self.transactions - before.transactions,
             transaction_items: self.transaction_items - before.transaction_items,
             items_read: self.items_read - before.items_read,
+            write_units: self.write_units - before.write_units,
         }
     }
 }
@@ -114,6 +124,7 @@ impl StoreCounters {
             transactions: l(&self.transactions),
             transaction_items: l(&self.transaction_items),
             items_read: l(&self.items_read),
+            write_units: l(&self.write_units),
         }
     }
 
@@ -135,12 +146,68 @@ pub struct CountedTable {
     inner: Arc<dyn Table>,
     counters: Arc<StoreCounters>,
     latency: Duration,
+    sizing: bool,
+}
+
+/// An item's size as DynamoDB bills it: each attribute's name and value in bytes (a string's
+/// UTF-8 bytes, a number's significant digits halved plus one, one byte for a boolean or null,
+/// a map or list 3 bytes plus its elements, each one byte more).
+pub fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn value_size(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match v {
+        Value::Null | Value::Bool(_) => 1,
+        Value::String(s) => s.len(),
+        Value::Number(n) => {
+            let digits = n.to_string().trim_start_matches('-').replace('.', "").trim_start_matches('0').trim_end_matches('0').len().max(1);
+            digits.div_ceil(2) + 1
+        }
+        Value::Array(a) => 3 + a.iter().map(|e| 1 + value_size(e)).sum::<usize>(),
+        Value::Object(m) => 3 + m.iter().map(|(k, e)| 1 + k.len() + value_size(e)).sum::<usize>(),
+    }
+}
+
+/// Write units for an item of `size` bytes: one per started KB, at least one.
+fn units_of(size: usize) -> u64 {
+    (size.div_ceil(1024)).max(1) as u64
 }
 
 impl CountedTable {
     /// Counts the requests to `inner`; each one first waits `latency` (zero: no wait).
     pub fn new(inner: Arc<dyn Table>, latency: Duration) -> Self {
-        CountedTable { inner, counters: Arc::default(), latency }
+        CountedTable { inner, counters: Arc::default(), latency, sizing: false }
+    }
+
+    /// Prices every successful write by the size of the items it wrote, read back after it
+    /// (uncounted): for benchmarks, which want AWS's bill, not DynamoDB Local's.
+    pub fn sizing(mut self) -> Self {
+        self.sizing = true;
+        self
+    }
+
+    /// The write units of a successful write of `ops`, by kind of item: each item's units at
+    /// its size after the write (a put's item as sent; a delete, or a check of a missing item,
+    /// one unit), doubled in a transaction.
+    async fn price(&self, ops: &[Op]) -> Vec<(Key, u64)> {
+        let per_item = if ops.len() == 1 && !matches!(ops[0], Op::Check { .. }) { 1 } else { 2 };
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            let (key, units) = match op {
+                Op::Put { item, .. } => (Key::of(item), units_of(item_size(item))),
+                Op::Update { key, .. } | Op::Check { key, .. } => {
+                    let size = self.inner.get(key).await.ok().flatten().map_or(0, |i| item_size(&i));
+                    (Some(key.clone()), units_of(size))
+                }
+                Op::Delete { key, .. } => (Some(key.clone()), 1),
+            };
+            if let Some(key) = key {
+                out.push((key, units * per_item));
+            }
+        }
+        out
     }
 
     pub fn counters(&self) -> Arc<StoreCounters> {
@@ -203,7 +270,19 @@ impl Table for CountedTable {
             self.counters.count_kinds(keys.iter(), |c| c.transaction_items += 1);
         }
         self.wait(1).await;
-        self.inner.write(ops).await
+        if !self.sizing {
+            return self.inner.write(ops).await;
+        }
+        let priced = ops.clone();
+        self.inner.write(ops).await?;
+        let units = self.price(&priced).await;
+        bump(&self.counters.write_units, units.iter().map(|(_, u)| u).sum());
+        if let Ok(mut m) = self.counters.by_kind.lock() {
+            for (key, u) in &units {
+                m.entry(kind_of(key)).or_default().write_units += u;
+            }
+        }
+        Ok(())
     }
 
     fn kind(&self) -> &'static str {
@@ -237,7 +316,32 @@ mod tests {
         t.write(vec![Op::put(item("T#c#RESERVATION", "2"))]).await.expect("a single write");
         t.get_many(&[Key::new("T#c#RESERVATION", "1"), Key::new("T#c#RESERVATION", "9")], None).await.expect("a batch read");
         let kinds = t.counters().by_kind();
-        assert_eq!(kinds["RESERVATION"], KindCounts { transaction_items: 1, single_writes: 1, items_read: 1 });
-        assert_eq!(kinds["QUEUE"], KindCounts { transaction_items: 1, single_writes: 0, items_read: 0 });
+        assert_eq!(kinds["RESERVATION"], KindCounts { transaction_items: 1, single_writes: 1, items_read: 1, write_units: 0 });
+        assert_eq!(kinds["QUEUE"], KindCounts { transaction_items: 1, single_writes: 0, items_read: 0, write_units: 0 });
+    }
+
+    #[test]
+    fn sizes_follow_dynamodb() {
+        let item: Item = serde_json::from_value(serde_json::json!({"pk": "T#c#X", "n": 12345, "ok": true, "m": {"a": "xy"}, "l": [1, "z"]})).expect("an item");
+        // pk 2+5, n 1+(5 digits: 3+1), ok 2+1, m 1+(3+1+1+2), l 1+(3+(1+2)+(1+1))
+        assert_eq!(item_size(&item), 7 + 5 + 3 + 8 + 9);
+        assert_eq!((units_of(0), units_of(1024), units_of(1025)), (1, 1, 2));
+    }
+
+    #[cfg(feature = "embedded")]
+    #[tokio::test]
+    async fn sizing_prices_a_transaction_by_its_items() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let inner: Arc<dyn Table> = Arc::new(crate::embedded::EmbeddedTable::open(dir.path()).expect("an embedded table"));
+        let t = CountedTable::new(inner, Duration::ZERO).sizing();
+        let big = "x".repeat(1500);
+        let item = |sk: &str, body: &str| -> Item { serde_json::from_value(serde_json::json!({"pk": "T#c#RESERVATION", "sk": sk, "body": body})).expect("an item") };
+        // A 1.5 KB item and a small one in a transaction: 2 × 2 + 2 × 1.
+        t.write(vec![Op::put(item("1", &big)), Op::put(item("2", "kecil"))]).await.expect("a transaction");
+        assert_eq!(t.counters().snapshot().write_units, 6);
+        // An update of the big one alone: 2 (its size after the write).
+        t.write(vec![Op::update(Key::new("T#c#RESERVATION", "1"), Update::new().set("more", "y"))]).await.expect("an update");
+        assert_eq!(t.counters().snapshot().write_units, 8);
+        assert_eq!(t.counters().by_kind()["RESERVATION"].write_units, 8);
     }
 }
