@@ -5,13 +5,13 @@
 //! polies' items (`<poly id>`) written before the calls moved to the buckets, which
 //! [`call_op`] and [`record_call`] still write and the snapshot still reads.
 //!
-//! Each poly's item holds its last call (the seed payload's `last_call`) and, in the same item
-//! and written by the same op of the move's one atomic write, its recent calls in slots: per
-//! stage, one slot per queue number modulo [`SLOTS`] and per call of that number (the first
-//! call and each recall apart). The move adds no write and the snapshot's one Query of the
-//! partition reads them with the rest. A call leaves the list only when a number [`SLOTS`]
-//! (2·[`SLOTS`]…) above it is called as often at the same stage: long after a board that was
-//! away would still announce it.
+//! A poly's recent calls are kept in slots, written by the same op of the move's one atomic
+//! write (the bucket's update; on the older items, beside the item's last call): per stage,
+//! one slot per queue number modulo [`SLOTS`] and per call of that number (the first call and
+//! each recall apart). On the bucket the latest slot is the poly's last call (the seed
+//! payload's `last_call`). A call leaves the list only when a number [`SLOTS`] (2·[`SLOTS`]…) above it
+//! is called as often at the same stage: long after a board that was away would still
+//! announce it.
 use antrean_store::{Condition, Item, Key, Op, Query, SortKey, StoreError, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
