@@ -188,9 +188,7 @@ pub async fn day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<
         } else {
             older.push(poly_id);
             // Calls made since the board state moved here are on the bucket all the same.
-            let mut n = DayNumbers::default();
-            n.calls = of_bucket(item, poly_id).calls;
-            kept.push((poly_id, n));
+            kept.push((poly_id, DayNumbers { calls: of_bucket(item, poly_id).calls, ..Default::default() }));
         }
     }
     Ok((kept, older))
