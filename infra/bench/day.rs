@@ -3,13 +3,20 @@
 //! first waits a DynamoDB round trip; then what the day costs and the US$ per clinic-month.
 //!
 //!   cargo run --release --bin antrean-bench-day -- [--store embedded|dynamodb] [--store-latency-ms 5]
-//!       [--patients 200] [--boards 2] [--dashboard-views 20] [--board-hours 12]
+//!       [--patients 200] [--returning 0] [--boards 2] [--dashboard-views 20] [--board-hours 12]
+//!       [--provisioned-use 0.7]
 //!
 //! The day: `--patients` registered (two polies), each walked through anamnesa, waiting for
 //! the doctor, with the doctor and done, while `--boards` display boards are connected; the
 //! dashboard (its seven charts) read `--dashboard-views` times; one export of the day; and a
 //! few list and report pages for the per-endpoint table. Calls are made one at a time, so the
 //! dev server's counters (`GET /debug/capacity`) attribute every store request to its call.
+//! `--returning` is the share of the day's patients who have been before: they are registered
+//! (for tomorrow, uncounted) before the day starts, so their registration finds them.
+//!
+//! Besides the bill, it prints where the day's write units go, by kind of item (the dev
+//! server counts the items of every write by the kind their key names), and what the same
+//! units would cost on provisioned capacity, with auto scaling holding `--provisioned-use`.
 //!
 //! Capacity units are DynamoDB's own answers (`--store dynamodb`, DynamoDB Local), with
 //! transaction writes priced as AWS does (2 WCU per item up to 1 KB; Local reports less). The
@@ -44,6 +51,10 @@ const PRICE_WS_MINUTE: f64 = 0.25;
 const MEMORY_GB: f64 = 0.25;
 const REPORT_MEMORY_GB: f64 = 1.0;
 const DAYS_A_MONTH: f64 = 30.0;
+/// US$ per provisioned write and read capacity unit-hour (us-east-1): a unit used all hour
+/// serves 3,600 request units.
+const PRICE_WCU_HOUR: f64 = 0.000_65;
+const PRICE_RCU_HOUR: f64 = 0.000_13;
 
 struct Args {
     store: StoreKind,
@@ -52,10 +63,12 @@ struct Args {
     boards: usize,
     dashboard_views: usize,
     board_hours: f64,
+    returning: f64,
+    provisioned_use: f64,
 }
 
 fn args() -> Args {
-    let mut a = Args { store: StoreKind::Embedded, latency_ms: 0, patients: 200, boards: 2, dashboard_views: 20, board_hours: 12.0 };
+    let mut a = Args { store: StoreKind::Embedded, latency_ms: 0, patients: 200, boards: 2, dashboard_views: 20, board_hours: 12.0, returning: 0.0, provisioned_use: 0.7 };
     let mut it = std::env::args().skip(1);
     let number = |v: Option<String>, flag: &str| -> f64 { v.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{flag} needs a number")) };
     while let Some(flag) = it.next() {
@@ -72,8 +85,10 @@ fn args() -> Args {
             "--boards" => a.boards = number(it.next(), &flag) as usize,
             "--dashboard-views" => a.dashboard_views = number(it.next(), &flag) as usize,
             "--board-hours" => a.board_hours = number(it.next(), &flag),
+            "--returning" => a.returning = number(it.next(), &flag).clamp(0.0, 1.0),
+            "--provisioned-use" => a.provisioned_use = number(it.next(), &flag).clamp(0.05, 1.0),
             "-h" | "--help" => {
-                println!("antrean-bench-day [--store embedded|dynamodb] [--store-latency-ms N] [--patients 200] [--boards 2] [--dashboard-views 20] [--board-hours 12]");
+                println!("antrean-bench-day [--store embedded|dynamodb] [--store-latency-ms N] [--patients 200] [--returning 0] [--boards 2] [--dashboard-views 20] [--board-hours 12] [--provisioned-use 0.7]");
                 std::process::exit(0);
             }
             other => panic!("unknown argument {other}"),
@@ -93,14 +108,23 @@ struct Cost {
     wcu: f64,
 }
 
+/// Items by kind one call wrote in transactions, wrote alone, and read (`/debug/capacity`'s `by_kind`).
+type Kinds = BTreeMap<String, [f64; 3]>;
+
 #[derive(Clone)]
 struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The items by kind of the last call.
+    last_kinds: Arc<std::sync::Mutex<Kinds>>,
 }
 
 impl Api {
+    fn kinds(&self) -> Kinds {
+        self.last_kinds.lock().expect("kinds").clone()
+    }
+
     async fn counters(&self) -> Value {
         self.http.get(format!("{}/debug/capacity", self.base)).send().await.expect("counters").json().await.expect("counters JSON")
     }
@@ -123,17 +147,34 @@ impl Api {
         let reads = d(&["requests", "gets"]) + d(&["requests", "batch_gets"]) + d(&["requests", "queries"]);
         let writes = d(&["requests", "single_writes"]) + d(&["requests", "transactions"]);
         let wcu = d(&["write_capacity_units"]) - d(&["transaction_write_units"]) + 2.0 * d(&["transaction_items"]);
+        let mut kinds = Kinds::new();
+        if let Some(by_kind) = after["by_kind"].as_object() {
+            for kind in by_kind.keys() {
+                let counts = ["transaction_items", "single_writes", "items_read"].map(|f| d(&["by_kind", kind, f]));
+                if counts.iter().any(|n| *n != 0.0) {
+                    kinds.insert(kind.clone(), counts);
+                }
+            }
+        }
+        *self.last_kinds.lock().expect("kinds") = kinds;
         (serde_json::from_str(&text).unwrap_or(Value::Null), Cost { ms, reads, writes, rcu: d(&["read_capacity_units"]), wcu })
     }
 }
 
 /// Every call of the day, by endpoint.
 #[derive(Default)]
-struct Ledger(BTreeMap<&'static str, Vec<Cost>>);
+struct Ledger(BTreeMap<&'static str, Vec<Cost>>, BTreeMap<&'static str, Kinds>);
 
 impl Ledger {
-    fn add(&mut self, endpoint: &'static str, c: Cost) {
+    fn add(&mut self, endpoint: &'static str, c: Cost, kinds: Kinds) {
         self.0.entry(endpoint).or_default().push(c);
+        let sum = self.1.entry(endpoint).or_default();
+        for (kind, counts) in kinds {
+            let s = sum.entry(kind).or_default();
+            for i in 0..3 {
+                s[i] += counts[i];
+            }
+        }
     }
     fn calls<'a>(&'a self, endpoints: &'a [&str]) -> impl Iterator<Item = &'a Cost> + 'a {
         self.0.iter().filter(move |(e, _)| endpoints.contains(e)).flat_map(|(_, v)| v)
@@ -143,21 +184,23 @@ impl Ledger {
 const DASHBOARD: [&str; 7] =
     ["summary", "reservation-trend", "reservations-by-poly", "patient-attendance", "average-waiting-time", "clinic-peak-hours", "bpjs-vs-general"];
 /// What the day's cost model counts (the per-endpoint table also shows list and report pages).
-const DAY: [&str; 7] = ["create", "anamnesa", "waitingdoctor", "withdoctor", "done", "dashboard chart", "export (day)"];
+const DAY: [&str; 8] = ["create", "create (known patient)", "anamnesa", "waitingdoctor", "withdoctor", "done", "dashboard chart", "export (day)"];
 
 async fn bench(a: Args) {
     println!(
-        "antrean-bench-day: store {}, {} ms per store request, {} patients, {} boards, dashboard read {} times",
+        "antrean-bench-day: store {}, {} ms per store request, {} patients ({:.0}% returning), {} boards, dashboard read {} times",
         if a.store == StoreKind::Embedded { "embedded (SQLite)" } else { "dynamodb" },
         a.latency_ms,
         a.patients,
+        a.returning * 100.0,
         a.boards,
         a.dashboard_views
     );
     let server = child::start_server(a.store, &[("STORE_LATENCY_MS", a.latency_ms.to_string())]).await;
     let (http, token) = child::sign_in(&server.base, Duration::from_secs(300)).await;
-    let api = Api { http, base: server.base.clone(), token: token.into() };
+    let api = Api { http, base: server.base.clone(), token: token.into(), last_kinds: Arc::default() };
     let today = child::clinic_today();
+    let tomorrow = (chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").expect("a date") + chrono::Days::new(1)).format("%Y-%m-%d").to_string();
     let post = reqwest::Method::POST;
     let patch = reqwest::Method::PATCH;
     let get = reqwest::Method::GET;
@@ -168,9 +211,26 @@ async fn bench(a: Args) {
         let user = json!({"name": format!("dr. {i}"), "username": format!("dokter{i}"), "email": format!("d{i}@bench.id"),
             "password": "dokter123", "password_confirmation": "dokter123", "roles": [3], "poly_id": poly});
         let doctor = api.call(post.clone(), "/api/users", user).await.0["data"]["id"].as_i64().expect("doctor id");
-        let schedule = json!({"doctor_id": doctor, "date": today, "start_time": "00:00", "end_time": "23:59", "quota": null});
-        api.call(post.clone(), "/api/schedule", schedule).await;
+        for date in [&today, &tomorrow] {
+            let schedule = json!({"doctor_id": doctor, "date": date, "start_time": "00:00", "end_time": "23:59", "quota": null});
+            api.call(post.clone(), "/api/schedule", schedule).await;
+        }
         polies.push(poly);
+    }
+    // The patients who have been before: on file (with a booking for tomorrow) before the day.
+    let patient = |i: usize, date: &str| {
+        json!({"patient_name": format!("Pasien {i}"), "no_bpjs": format!("{:013}", 1_000_000 + i),
+            "whatsapp_number": format!("0812{i:08}"), "email": format!("p{i}@bench.id"), "poly_id": polies[i % polies.len()],
+            "schedule_id": null, "bpjs": i % 2 == 0, "date": date})
+    };
+    let returning = |i: usize| ((i + 1) as f64 * a.returning).floor() > (i as f64 * a.returning).floor();
+    let mut known = 0;
+    for i in (0..a.patients).filter(|i| returning(*i)) {
+        api.call(post.clone(), "/api/reservation", patient(i, &tomorrow)).await;
+        known += 1;
+    }
+    if known > 0 {
+        println!("{known} returning patients on file before the day");
     }
 
     // The boards: each counts the messages it is pushed.
@@ -194,17 +254,14 @@ async fn bench(a: Args) {
     let mut ledger = Ledger::default();
     let mut ids = Vec::new();
     for i in 0..a.patients {
-        let body = json!({"patient_name": format!("Pasien {i}"), "no_bpjs": format!("{:013}", 1_000_000 + i),
-            "whatsapp_number": format!("0812{i:08}"), "email": format!("p{i}@bench.id"), "poly_id": polies[i % polies.len()],
-            "schedule_id": null, "bpjs": i % 2 == 0, "date": today});
-        let (v, c) = api.call(post.clone(), "/api/reservation", body).await;
-        ledger.add("create", c);
+        let (v, c) = api.call(post.clone(), "/api/reservation", patient(i, &today)).await;
+        ledger.add(if returning(i) { "create (known patient)" } else { "create" }, c, api.kinds());
         ids.push(v["data"]["reservation"]["id"].as_i64().expect("reservation id"));
     }
     for id in &ids {
         for step in ["anamnesa", "waitingdoctor", "withdoctor", "done"] {
             let (_, c) = api.call(patch.clone(), &format!("/api/queue/{id}/{step}"), json!(null)).await;
-            ledger.add(step, c);
+            ledger.add(step, c, api.kinds());
         }
     }
     for _ in 0..a.dashboard_views {
@@ -212,13 +269,13 @@ async fn bench(a: Args) {
         for chart in DASHBOARD {
             let query = if chart == "summary" || chart == "clinic-peak-hours" { format!("?date={today}") } else { String::new() };
             let (_, c) = api.call(get.clone(), &format!("/api/dashboard/{chart}{query}"), json!(null)).await;
-            ledger.add("dashboard chart", c);
+            ledger.add("dashboard chart", c, api.kinds());
             view = Cost { ms: view.ms + c.ms, reads: view.reads + c.reads, writes: view.writes + c.writes, rcu: view.rcu + c.rcu, wcu: view.wcu + c.wcu };
         }
-        ledger.add("dashboard (7 charts)", view);
+        ledger.add("dashboard (7 charts)", view, Kinds::new());
     }
     let (link, c) = api.call(get.clone(), &format!("/api/reports/patient-visits/export?date_from={today}&date_to={today}"), json!(null)).await;
-    ledger.add("export (day)", c);
+    ledger.add("export (day)", c, api.kinds());
     let url = link["url"].as_str().expect("an export link");
     let file = api.http.get(url).send().await.expect("download").bytes().await.expect("the file");
     for (endpoint, path) in [
@@ -231,7 +288,7 @@ async fn bench(a: Args) {
     ] {
         for _ in 0..5 {
             let (_, c) = api.call(get.clone(), &path, json!(null)).await;
-            ledger.add(endpoint, c);
+            ledger.add(endpoint, c, api.kinds());
         }
     }
     let day_wall = started.elapsed();
@@ -300,12 +357,61 @@ async fn bench(a: Args) {
     if a.store != StoreKind::DynamoDb {
         println!("(capacity units come from DynamoDB: run with --store dynamodb for the DynamoDB lines)");
     }
+    print_kinds(&ledger);
+    if a.store == StoreKind::DynamoDb {
+        // The same units on provisioned capacity: a unit-hour serves 3,600 request units, of
+        // which auto scaling keeps `provisioned_use` used.
+        let per_unit = |hour: f64| hour / 3600.0 / a.provisioned_use;
+        let (reads, writes) = (rcu * per_unit(PRICE_RCU_HOUR), wcu * per_unit(PRICE_WCU_HOUR));
+        let on_demand = (m(rcu) * PRICE_RRU + m(wcu) * PRICE_WRU) * DAYS_A_MONTH;
+        let provisioned = (reads + writes) * DAYS_A_MONTH;
+        println!();
+        println!(
+            "on provisioned capacity at {:.0}% use: DynamoDB reads {:.4} + writes {:.4} = {provisioned:.4} US$ a month (on demand {on_demand:.4}); total {:.4}",
+            a.provisioned_use * 100.0,
+            reads * DAYS_A_MONTH,
+            writes * DAYS_A_MONTH,
+            total - on_demand + provisioned
+        );
+    }
     println!("not counted: storage (DynamoDB $0.25/GB-month, S3 exports expire), the scheduled webhook-retry function (per deployment, not per clinic)");
 
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
     let noted = log.lines().filter(|l| !l.contains("BENCH_CAPACITY") && (l.contains("WARN") || l.contains("ERROR"))).count();
     println!("server warnings and errors logged: {noted}");
     server.finish().await;
+}
+
+/// Where the day's write units go: per kind of item, the items a day written in transactions
+/// (2 WRU each: every item is under 1 KB) and alone (1 WRU), and per endpoint the items one
+/// call writes.
+fn print_kinds(ledger: &Ledger) {
+    let mut day: BTreeMap<&str, [f64; 3]> = BTreeMap::new();
+    for (endpoint, kinds) in ledger.1.iter().filter(|(e, _)| DAY.contains(e)) {
+        for (kind, c) in kinds {
+            let d = day.entry(kind.as_str()).or_default();
+            for i in 0..3 {
+                d[i] += c[i];
+            }
+        }
+        let calls = ledger.0.get(endpoint).map_or(1, Vec::len) as f64;
+        let written: Vec<String> =
+            kinds.iter().filter(|(_, c)| c[0] + c[1] > 0.0).map(|(k, c)| format!("{k} {:.2}", (c[0] + c[1]) / calls)).collect();
+        if !written.is_empty() {
+            println!("  {endpoint}: items written per call: {}", written.join(", "));
+        }
+    }
+    let wru = |c: &[f64; 3]| 2.0 * c[0] + c[1];
+    let total: f64 = day.values().map(wru).sum();
+    let mut rows: Vec<_> = day.into_iter().filter(|(_, c)| c[0] + c[1] + c[2] > 0.0).collect();
+    rows.sort_by(|x, y| wru(&y.1).total_cmp(&wru(&x.1)).then(y.1[2].total_cmp(&x.1[2])));
+    println!();
+    println!("where the day's writes go, by kind of item:");
+    println!("{:<36} {:>12} {:>10} {:>10} {:>7} {:>12}", "kind", "in txn", "alone", "WRU", "share", "items read");
+    for (kind, c) in rows {
+        let share = if total > 0.0 { wru(&c) / total * 100.0 } else { 0.0 };
+        println!("{kind:<36} {:>12.0} {:>10.0} {:>10.0} {share:>6.1}% {:>12.0}", c[0], c[1], wru(&c), c[2]);
+    }
 }
 
 fn main() {

@@ -157,6 +157,7 @@ async fn open_adapter(choice: &StoreChoice, retries: antrean_store::dynamodb::Re
 fn capacity_json(capacity: &Capacity, counters: &StoreCounters) -> serde_json::Value {
     let mut body = capacity_units(capacity);
     body["requests"] = serde_json::to_value(counters.snapshot()).unwrap_or_default();
+    body["by_kind"] = serde_json::to_value(counters.by_kind()).unwrap_or_default();
     body
 }
 

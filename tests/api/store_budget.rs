@@ -147,4 +147,37 @@ async fn pages_cost_the_same_whatever_their_size(store: Store) {
     assert_eq!(visits.body["data"].as_array().map(Vec::len), Some(15), "every second patient is BPJS: {visits:?}");
 }
 
-on_both_stores!(creates_and_moves_stay_within_their_budgets, pages_cost_the_same_whatever_their_size);
+/// The status items `call` read (the dev server counts items by kind).
+async fn statuses_read<F: std::future::Future<Output = crate::helpers::Reply>>(app: &TestApp, call: F) -> (u64, crate::helpers::Reply) {
+    let before = counters(app).await;
+    let reply = call.await;
+    let after = counters(app).await;
+    let read = |v: &Value| number(v, &["by_kind", "STATUS", "items_read"]);
+    (read(&after) - read(&before), reply)
+}
+
+/// A move or a list nests the reservation's status without reading a status item: the clinic's
+/// profile, read with the session, carries a copy of the workflow statuses (seven read units a
+/// call otherwise). A label the clinic edits shows at once, exactly as the status itself says.
+async fn statuses_come_with_the_session(store: Store) {
+    let desk = desk(store).await;
+    let (app, t) = (&desk.app, &desk.admin);
+    let (read, r) = statuses_read(app, app.post("/api/reservation", t, desk.body(1))).await;
+    assert_eq!((r.status.as_u16(), read), (200, 0), "a create reads no status item: {r:?}");
+    let id = r.body["data"]["reservation"]["id"].as_i64().unwrap();
+    let edited = app.put("/api/status/2", t, json!({"status_name": "ANAMNESA", "label": "Dipanggil Perawat", "information": "Di meja perawat"})).await;
+    assert_eq!(edited.status, 200, "{edited:?}");
+    let (read, r) = statuses_read(app, app.patch(&format!("/api/queue/{id}/anamnesa"), t, json!(null))).await;
+    assert_eq!((r.status.as_u16(), read), (200, 0), "a move reads no status item: {r:?}");
+    let status = app.get("/api/status/2", t).await.body["data"].clone();
+    assert_eq!(status["label"], "Dipanggil Perawat", "{status}");
+    let (read, list) = statuses_read(app, app.get(&format!("/api/queue?date={}", desk.today), t)).await;
+    assert_eq!((list.status.as_u16(), read), (200, 0), "a list reads no status item: {list:?}");
+    let nested = &list.body["data"]["data"][0]["reservation"]["status"];
+    for field in ["id", "status_name", "label", "information", "created_at", "updated_at"] {
+        assert_eq!(nested[field], status[field], "{field}: the list nests the status as it is: {nested} vs {status}");
+    }
+    assert_eq!(r.body["data"]["reservation"]["status"]["label"], "Dipanggil Perawat", "the move's answer too: {r:?}");
+}
+
+on_both_stores!(creates_and_moves_stay_within_their_budgets, pages_cost_the_same_whatever_their_size, statuses_come_with_the_session);

@@ -88,8 +88,11 @@ pub async fn create(deps: &Deps, new: NewClinic) -> DomainResult<(Clinic, crate:
     let mut listing: Item = json!({"pk": PLATFORM_PARTITION, "sk": tenant.slug()}).as_object().unwrap().clone();
     listing.extend(serde_json::to_value(&clinic).unwrap().as_object().unwrap().clone());
 
+    // And the workflow statuses, which every move and list reads (status::SYNCED).
+    let statuses = status::seed_ops(tenant, &ts);
+    profile.extend(status::profile_copy(tenant, &statuses));
     let mut ops = vec![Op::put_new(profile), Op::put_new(listing)];
-    ops.extend(status::seed_ops(tenant, &ts));
+    ops.extend(statuses);
     ops.extend(role::seed_ops(tenant, &ts));
     let (admin, user_ops) = user::seed_admin_ops(deps, tenant, &new.admin, &ts)?;
     ops.extend(user_ops);

@@ -52,3 +52,13 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<auth::token::TokenKeys>,
 }
+
+/// For unit tests: the domain on a fresh embedded store in `dir`, at `clock`'s time.
+#[cfg(test)]
+pub(crate) fn test_deps(dir: &std::path::Path, clock: Arc<dyn Clock>) -> Deps {
+    Deps {
+        table: Arc::new(antrean_store::embedded::EmbeddedTable::open(dir).unwrap()),
+        clock,
+        tokens: Arc::new(auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
+    }
+}

@@ -300,6 +300,19 @@ pub async fn update<T: Record>(
     id: i64,
     change: impl Fn(&Stored<T>) -> DomainResult<(T, Vec<Requirement>)>,
 ) -> DomainResult<Stored<T>> {
+    update_with(deps, tenant, actor, id, change, |_| Ok(vec![])).await
+}
+
+/// [`update`], with `also`'s ops for the record as it will be stored in the same atomic write
+/// (a copy of it kept elsewhere, say).
+pub async fn update_with<T: Record>(
+    deps: &Deps,
+    tenant: &Tenant,
+    actor: &Actor,
+    id: i64,
+    change: impl Fn(&Stored<T>) -> DomainResult<(T, Vec<Requirement>)>,
+    also: impl Fn(&Stored<T>) -> DomainResult<Vec<Op>>,
+) -> DomainResult<Stored<T>> {
     let mut refusals = crate::error::Refusals::default();
     for attempt in 0..MAX_ATTEMPTS {
         let Some((current, version)) = read::<T>(deps, tenant, id).await? else { return Err(not_found::<T>()) };
@@ -324,6 +337,7 @@ pub async fn update<T: Record>(
         }
         let req_start = ops.len();
         ops.extend(requirements.iter().map(|r| r.op.clone()));
+        ops.extend(also(&stored)?);
         ops.push(audit::entry(tenant, actor, Action::Update, T::KIND, id, now));
         match deps.table.write(ops).await {
             Ok(()) => return Ok(stored),

@@ -49,6 +49,85 @@ pub fn seed_ops(tenant: &Tenant, ts: &str) -> Vec<Op> {
     record::seed_ops(tenant, defaults(), ts).expect("the default statuses serialise")
 }
 
+/// The clinic's profile carries a copy of the workflow statuses once it has this: every
+/// request reads the profile with its session (or API key) anyway, so a move or a list then
+/// reads no status item (seven read units a call otherwise). Each copy is `st_<id>`, the
+/// record's item without its key. A workflow status can be neither trashed nor recoded, so
+/// [`update`] is the one change that rewrites a copy, in the status's own atomic write.
+pub const SYNCED: &str = "statuses_synced";
+
+fn copy_attr(id: i64) -> String {
+    format!("st_{id}")
+}
+
+/// A status's copy: its item without the key and the version (the copy is never written on
+/// condition of it).
+fn copy_of(item: &Item) -> Value {
+    Value::Object(item.iter().filter(|(k, _)| !["pk", "sk", record::VERSION].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// The attributes a new clinic's profile starts with: the copy of the statuses
+/// [`seed_ops`] writes, and [`SYNCED`].
+pub fn profile_copy(tenant: &Tenant, seeded: &[Op]) -> Vec<(String, Value)> {
+    let wanted = workflow_keys(tenant);
+    let mut out: Vec<(String, Value)> = seeded
+        .iter()
+        .filter_map(|op| match op {
+            Op::Put { item, .. } => wanted.iter().position(|k| Key::of(item).as_ref() == Some(k)).map(|i| (copy_attr(i as i64 + 1), copy_of(item))),
+            _ => None,
+        })
+        .collect();
+    if out.len() == WORKFLOW.len() {
+        out.push((SYNCED.into(), Value::Bool(true)));
+    }
+    out
+}
+
+/// The op that rewrites a workflow status's copy on the profile, for the status's own write;
+/// none for other statuses or a profile that keeps no copies (it then keeps reading them).
+fn copy_op(synced: bool, tenant: &Tenant, stored: &Stored<Status>) -> DomainResult<Vec<Op>> {
+    if !synced || !(1..=WORKFLOW.len() as i64).contains(&stored.id) {
+        return Ok(vec![]);
+    }
+    let copy = copy_of(&record::item_of(tenant, stored, 0)?);
+    Ok(vec![Op::update(crate::clinic::profile_key(tenant), antrean_store::Update::new().set(&copy_attr(stored.id), copy))])
+}
+
+/// A clinic created before the profile kept the statuses gets the copy once, from the items
+/// just read: written only if none of them changed meanwhile (each checked at the version
+/// read). Should that fail, the next request tries again; nothing else depends on it.
+async fn copy_to_profile(deps: &Deps, tenant: &Tenant, items: &[Option<Item>]) {
+    let mut ops = Vec::new();
+    let mut update = antrean_store::Update::new().set(SYNCED, true);
+    for (key, item) in workflow_keys(tenant).into_iter().zip(items.iter().flatten()) {
+        let Some(id) = item.get("id").and_then(Value::as_i64) else { return };
+        let version = item.get(record::VERSION).and_then(Value::as_i64).unwrap_or(0);
+        update = update.set(&copy_attr(id), copy_of(item));
+        ops.push(Op::check(key, antrean_store::Condition::equals(record::VERSION, version)));
+    }
+    ops.push(Op::update_if(crate::clinic::profile_key(tenant), update, antrean_store::Condition::Exists));
+    if let Err(e) = deps.table.write(ops).await {
+        tracing::debug!(clinic = tenant.slug(), error = %e, "the statuses were not copied to the profile this time");
+    }
+}
+
+/// The workflow statuses a profile item carries, if it carries them ([`SYNCED`]).
+fn from_profile(profile: Option<&Item>) -> DomainResult<Option<HashMap<i64, Stored<Status>>>> {
+    let Some(p) = profile.filter(|p| p.get(SYNCED).and_then(Value::as_bool) == Some(true)) else { return Ok(None) };
+    let items = (1..=WORKFLOW.len() as i64).map(|id| p.get(&copy_attr(id)).and_then(Value::as_object).cloned());
+    from_items(items)
+}
+
+/// Keeps the statuses a profile item read by this request carries (the authentication batch
+/// reads it) for the rest of the request.
+pub fn take_from_profile(tenant: &Tenant, profile: Option<&Item>) {
+    match from_profile(profile) {
+        Ok(Some(map)) => request_cache::prime(&cache_name(tenant), map),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(clinic = tenant.slug(), error = %e, "the profile's copy of the statuses is unreadable; reading the statuses"),
+    }
+}
+
 /// The keys of the workflow statuses: ids 1..7, as every clinic is seeded.
 pub fn workflow_keys(tenant: &Tenant) -> Vec<Key> {
     (1..=WORKFLOW.len() as i64).map(|id| record::record_key::<Status>(tenant, id)).collect()
@@ -87,7 +166,15 @@ pub fn known(tenant: &Tenant) -> bool {
 /// ever hold these (the engine sets them by code).
 pub async fn workflow(deps: &Deps, tenant: &Tenant) -> DomainResult<HashMap<i64, Stored<Status>>> {
     request_cache::memo(&cache_name(tenant), async {
-        if let Some(map) = from_items(deps.table.get_many(&workflow_keys(tenant), None).await?)? {
+        let profile = deps.table.get(&crate::clinic::profile_key(tenant)).await?;
+        if let Some(map) = from_profile(profile.as_ref())? {
+            return Ok(map);
+        }
+        let items = deps.table.get_many(&workflow_keys(tenant), None).await?;
+        if let Some(map) = from_items(items.clone())? {
+            if profile.is_some() {
+                copy_to_profile(deps, tenant, &items).await;
+            }
             return Ok(map);
         }
         // A clinic seeded otherwise: every status it has.
@@ -132,7 +219,8 @@ impl Status {
 /// Replaces a status's fields. A workflow status keeps its code (422 on a change): only its
 /// label and information are the clinic's to edit.
 pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, new: Status) -> DomainResult<Stored<Status>> {
-    record::update::<Status>(deps, tenant, actor, id, |current| {
+    let synced = profile_synced(deps, tenant).await?;
+    let change = |current: &Stored<Status>| {
         let code = &current.data.status_name;
         if is_workflow(code) && *code != new.status_name {
             return Err(FieldErrors::single(
@@ -141,8 +229,14 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, new: S
             ));
         }
         Ok((new.clone(), vec![]))
-    })
-    .await
+    };
+    record::update_with::<Status>(deps, tenant, actor, id, change, |stored| copy_op(synced, tenant, stored)).await
+}
+
+/// Whether the clinic's profile keeps copies of the statuses (a flag that, once set, stays).
+async fn profile_synced(deps: &Deps, tenant: &Tenant) -> DomainResult<bool> {
+    let profile = deps.table.get(&crate::clinic::profile_key(tenant)).await?;
+    Ok(profile.as_ref().and_then(|p| p.get(SYNCED)).and_then(Value::as_bool) == Some(true))
 }
 
 /// Soft delete; a workflow status is refused (409). Workflow codes never change and are
@@ -186,6 +280,33 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn an_older_clinic_gets_the_copy_once_and_edits_keep_it_right() {
+        use std::sync::Arc;
+
+        let dir = tempfile::tempdir().unwrap();
+        let deps = crate::test_deps(dir.path(), Arc::new(crate::SystemClock));
+        let t = Tenant::parse("klinik-lama").unwrap();
+        // A clinic from before: its statuses, and a profile without their copy.
+        let key = crate::clinic::profile_key(&t);
+        let profile: Item = json!({"pk": key.pk, "sk": key.sk, "name": "Klinik Lama"}).as_object().unwrap().clone();
+        let mut ops = seed_ops(&t, "2025-01-01T00:00:00.000000Z");
+        ops.push(Op::put_new(profile));
+        deps.table.write(ops).await.unwrap();
+        let read = request_cache::scope(workflow(&deps, &t)).await.unwrap();
+        assert_eq!(read.len(), 7);
+        let profile = deps.table.get(&key).await.unwrap().unwrap();
+        assert_eq!(from_profile(Some(&profile)).unwrap(), Some(read.clone()), "the first read left the copy on the profile");
+        // An edit of a workflow status rewrites its copy in the same write.
+        let edited = Status { status_name: "ANAMNESA".into(), label: "Dipanggil Perawat".into(), information: None };
+        let stored = update(&deps, &t, &Actor::system("test"), 2, edited).await.unwrap();
+        let profile = deps.table.get(&key).await.unwrap().unwrap();
+        let copies = from_profile(Some(&profile)).unwrap().unwrap();
+        assert_eq!(copies[&2], stored);
+        assert_eq!(copies[&2], record::find::<Status>(&deps, &t, 2).await.unwrap());
+        assert_eq!(copies[&1], read[&1], "the others are as they were");
     }
 
     #[test]

@@ -5,8 +5,12 @@
 //! Query, a `get_many` one BatchGetItem per 100 distinct keys, a one-operation `write` one
 //! PutItem / UpdateItem / DeleteItem and any other write one TransactWriteItems. The counts are
 //! the same on both adapters, so a test can hold an endpoint to a request budget on either.
+//!
+//! Items written and read are also counted by the kind of item their key names
+//! ([`kind_of`]), so a benchmark can tell which items a call's write units go to.
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,6 +27,38 @@ pub struct StoreCounters {
     transactions: AtomicU64,
     transaction_items: AtomicU64,
     items_read: AtomicU64,
+    by_kind: Mutex<BTreeMap<String, KindCounts>>,
+}
+
+/// What was written to and read from one kind of item ([`kind_of`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KindCounts {
+    /// Operations on items of this kind inside transactions (condition checks included: DynamoDB
+    /// bills them as transactional writes).
+    pub transaction_items: u64,
+    /// Single-item PutItem / UpdateItem / DeleteItem calls.
+    pub single_writes: u64,
+    /// Items of this kind that reads returned.
+    pub items_read: u64,
+}
+
+/// The kind of item a key names: the partition key's words after the clinic, without dates
+/// and ids (`T#<clinic>#RESERVATION` → `RESERVATION`, `T#<clinic>#QUEUE#2026-01-10` → `QUEUE`),
+/// and for counters the counter's name as well (`COUNTER#RESERVATION`).
+pub fn kind_of(key: &Key) -> String {
+    let words = |s: &str| -> Vec<String> { s.split('#').filter(|w| !w.is_empty() && !w.starts_with(|c: char| c.is_ascii_digit())).map(str::to_string).collect() };
+    let mut pk = words(&key.pk);
+    if key.pk.starts_with("T#") && pk.len() >= 2 {
+        pk.drain(..2);
+    }
+    if pk.first().is_some_and(|w| w == "COUNTER") {
+        pk.extend(words(&key.sk).into_iter().take(1));
+    }
+    if pk.is_empty() {
+        "OTHER".into()
+    } else {
+        pk.join("#")
+    }
 }
 
 /// A snapshot of [`StoreCounters`]; subtract two to get what happened between them.
@@ -80,6 +116,19 @@ impl StoreCounters {
             items_read: l(&self.items_read),
         }
     }
+
+    /// The counts by kind of item, since the table was opened.
+    pub fn by_kind(&self) -> BTreeMap<String, KindCounts> {
+        self.by_kind.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    fn count_kinds<'a>(&self, keys: impl Iterator<Item = &'a Key>, add: impl Fn(&mut KindCounts)) {
+        if let Ok(mut m) = self.by_kind.lock() {
+            for k in keys {
+                add(m.entry(kind_of(k)).or_default());
+            }
+        }
+    }
 }
 
 pub struct CountedTable {
@@ -117,6 +166,7 @@ impl Table for CountedTable {
         self.wait(1).await;
         let found = self.inner.get(key).await?;
         bump(&self.counters.items_read, u64::from(found.is_some()));
+        self.counters.count_kinds(found.iter().map(|_| key), |c| c.items_read += 1);
         Ok(found)
     }
 
@@ -125,6 +175,8 @@ impl Table for CountedTable {
         self.wait(1).await;
         let page = self.inner.query(query).await?;
         bump(&self.counters.items_read, page.items.len() as u64);
+        let keys: Vec<Key> = page.items.iter().filter_map(Key::of).collect();
+        self.counters.count_kinds(keys.iter(), |c| c.items_read += 1);
         Ok(page)
     }
 
@@ -136,15 +188,19 @@ impl Table for CountedTable {
         self.wait(calls.div_ceil(4) as u32).await;
         let found = self.inner.get_many(keys, only).await?;
         bump(&self.counters.items_read, found.iter().flatten().count() as u64);
+        self.counters.count_kinds(keys.iter().zip(&found).filter(|(_, f)| f.is_some()).map(|(k, _)| k), |c| c.items_read += 1);
         Ok(found)
     }
 
     async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let keys: Vec<Key> = ops.iter().filter_map(|op| op.key().ok()).collect();
         if ops.len() == 1 && !matches!(ops[0], Op::Check { .. }) {
             bump(&self.counters.single_writes, 1);
+            self.counters.count_kinds(keys.iter(), |c| c.single_writes += 1);
         } else {
             bump(&self.counters.transactions, 1);
             bump(&self.counters.transaction_items, ops.len() as u64);
+            self.counters.count_kinds(keys.iter(), |c| c.transaction_items += 1);
         }
         self.wait(1).await;
         self.inner.write(ops).await
@@ -152,5 +208,36 @@ impl Table for CountedTable {
 
     fn kind(&self) -> &'static str {
         self.inner.kind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_leave_out_the_clinic_dates_and_ids() {
+        let kind = |pk: &str, sk: &str| kind_of(&Key::new(pk, sk));
+        assert_eq!(kind("T#klinik-a#RESERVATION", "000000000012"), "RESERVATION");
+        assert_eq!(kind("T#klinik-a#QUEUE#2026-01-10", "000000000001#000000000003"), "QUEUE");
+        assert_eq!(kind("T#klinik-a#ROLLUP#2026", "2026-01-10#000000000001"), "ROLLUP");
+        assert_eq!(kind("T#klinik-a#UNIQUE#PATIENT#whatsapp_number", "0812"), "UNIQUE#PATIENT#whatsapp_number");
+        assert_eq!(kind("T#klinik-a#COUNTER", "QUEUE#2026-01-10#000000000001"), "COUNTER#QUEUE");
+        assert_eq!(kind("PLATFORM#CLINICS", "klinik-a"), "PLATFORM#CLINICS");
+    }
+
+    #[cfg(feature = "embedded")]
+    #[tokio::test]
+    async fn writes_and_reads_are_counted_by_kind() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let inner: Arc<dyn Table> = Arc::new(crate::embedded::EmbeddedTable::open(dir.path()).expect("an embedded table"));
+        let t = CountedTable::new(inner, Duration::ZERO);
+        let item = |pk: &str, sk: &str| -> Item { serde_json::from_value(serde_json::json!({"pk": pk, "sk": sk})).expect("an item") };
+        t.write(vec![Op::put(item("T#c#RESERVATION", "1")), Op::put(item("T#c#QUEUE#2026-01-10", "1#1"))]).await.expect("a transaction");
+        t.write(vec![Op::put(item("T#c#RESERVATION", "2"))]).await.expect("a single write");
+        t.get_many(&[Key::new("T#c#RESERVATION", "1"), Key::new("T#c#RESERVATION", "9")], None).await.expect("a batch read");
+        let kinds = t.counters().by_kind();
+        assert_eq!(kinds["RESERVATION"], KindCounts { transaction_items: 1, single_writes: 1, items_read: 1 });
+        assert_eq!(kinds["QUEUE"], KindCounts { transaction_items: 1, single_writes: 0, items_read: 0 });
     }
 }

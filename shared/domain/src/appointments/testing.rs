@@ -1,7 +1,6 @@
 //! What the appointment tests share: a clinic on the embedded store and a clock they move.
 use std::sync::{Arc, Mutex};
 
-use antrean_store::embedded::EmbeddedTable;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
@@ -30,11 +29,7 @@ impl TestClock {
 pub async fn clinic() -> (tempfile::TempDir, Deps, Arc<TestClock>, Tenant, Actor) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock(Mutex::new(Utc.with_ymd_and_hms(2030, 1, 9, 1, 0, 0).unwrap())));
-    let deps = Deps {
-        table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
-        clock: clock.clone(),
-        tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-    };
+    let deps = crate::test_deps(dir.path(), clock.clone());
     let tenant = Tenant::parse("klinik").unwrap();
     let ts = "2030-01-01T00:00:00.000000Z";
     deps.table.write(crate::role::seed_ops(&tenant, ts)).await.unwrap();

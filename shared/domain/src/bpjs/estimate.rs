@@ -46,11 +46,7 @@ mod tests {
     #[tokio::test]
     async fn bpjs_reads_the_clinic_s_one_learned_estimate() {
         let dir = tempfile::tempdir().unwrap();
-        let deps = Deps {
-            table: Arc::new(antrean_store::embedded::EmbeddedTable::open(dir.path()).unwrap()),
-            clock: Arc::new(crate::SystemClock),
-            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-        };
+        let deps = crate::test_deps(dir.path(), Arc::new(crate::SystemClock));
         let tenant = Tenant::parse("sehat").unwrap();
         let date = (Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
         let schedule = Schedule {

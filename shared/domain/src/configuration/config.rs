@@ -158,16 +158,10 @@ mod tests {
     async fn timezone_and_values_are_read_by_name() {
         use std::sync::Arc;
 
-        use antrean_store::embedded::EmbeddedTable;
-
         use crate::audit::Actor;
 
         let dir = tempfile::tempdir().unwrap();
-        let deps = Deps {
-            table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
-            clock: Arc::new(crate::SystemClock),
-            tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-        };
+        let deps = crate::test_deps(dir.path(), Arc::new(crate::SystemClock));
         let (a, b) = (Tenant::parse("klinik-a").unwrap(), Tenant::parse("klinik-b").unwrap());
         let actor = Actor::system("test");
         assert_eq!(clinic_timezone(&deps, &a).await.unwrap(), chrono_tz::Asia::Jakarta);

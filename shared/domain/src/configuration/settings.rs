@@ -85,6 +85,8 @@ pub fn take_from_batch(tenant: &Tenant, profile: Option<&Item>) {
     if let Some(s) = from_profile(tenant, profile) {
         request_cache::prime(&cache_name(tenant), s);
     }
+    // The profile carries the workflow statuses too.
+    crate::status::take_from_profile(tenant, profile);
 }
 
 /// Whether this request already knows the settings (a batch read need not fetch the profile).
@@ -96,6 +98,7 @@ pub fn known(tenant: &Tenant) -> bool {
 pub async fn settings(deps: &Deps, tenant: &Tenant) -> DomainResult<Settings> {
     request_cache::memo(&cache_name(tenant), async {
         let profile = deps.table.get(&key(tenant)).await?;
+        crate::status::take_from_profile(tenant, profile.as_ref());
         if let Some(s) = from_profile(tenant, profile.as_ref()) {
             return Ok(s);
         }

@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use antrean_store::embedded::EmbeddedTable;
 use serde_json::json;
 
 use super::*;
@@ -184,11 +183,7 @@ fn filters_follow_the_seed_priority() {
 
 async fn clinic() -> (tempfile::TempDir, Deps, Tenant, Actor) {
     let dir = tempfile::tempdir().unwrap();
-    let deps = Deps {
-        table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
-        clock: Arc::new(crate::SystemClock),
-        tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-    };
+    let deps = crate::test_deps(dir.path(), Arc::new(crate::SystemClock));
     let tenant = Tenant::parse("klinik").unwrap();
     let ts = "2025-01-01T00:00:00.000000Z";
     deps.table.write(crate::role::seed_ops(&tenant, ts)).await.unwrap();

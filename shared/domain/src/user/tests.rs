@@ -55,15 +55,10 @@ fn password_is_optional_on_update_only() {
 async fn credential_and_audit_go_with_the_account() {
     use std::sync::Arc;
 
-    use antrean_store::embedded::EmbeddedTable;
     use antrean_store::Query;
 
     let dir = tempfile::tempdir().unwrap();
-    let deps = Deps {
-        table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
-        clock: Arc::new(crate::SystemClock),
-        tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-    };
+    let deps = crate::test_deps(dir.path(), Arc::new(crate::SystemClock));
     let tenant = Tenant::parse("klinik").unwrap();
     deps.table.write(crate::role::seed_ops(&tenant, "2025-01-01T00:00:00.000000Z")).await.unwrap();
     let actor = Actor::system("test");

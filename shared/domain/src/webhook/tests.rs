@@ -62,16 +62,11 @@ impl World {
 }
 
 async fn world() -> World {
-    use antrean_store::embedded::EmbeddedTable;
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(At(Mutex::new(
         DateTime::parse_from_rfc3339("2025-12-29T02:00:00Z").unwrap().with_timezone(&Utc),
     )));
-    let deps = Deps {
-        table: Arc::new(EmbeddedTable::open(dir.path()).unwrap()),
-        clock: clock.clone(),
-        tokens: Arc::new(crate::auth::token::TokenKeys::new(&[7u8; 32], chrono::Duration::hours(1)).unwrap()),
-    };
+    let deps = crate::test_deps(dir.path(), clock.clone());
     World { deps, clock, _dir: dir }
 }
 
