@@ -9,7 +9,7 @@ use crate::live::{connect, ws_url};
 use crate::on_both_stores;
 use crate::reservations::{doctor, schedule, Desk};
 
-async fn reserve(desk: &Desk, poly: i64, n: usize) -> i64 {
+pub(crate) async fn reserve(desk: &Desk, poly: i64, n: usize) -> i64 {
     let mut body = desk.body(n);
     body["poly_id"] = json!(poly);
     let r = desk.app.post("/api/reservation", &desk.admin, body).await;
@@ -27,7 +27,16 @@ async fn call_next(desk: &Desk, poly: i64, room: i64) {
     assert_eq!(r.status, 200, "{r:?}");
 }
 
-async fn room(desk: &Desk, poly: i64, name: &str) -> i64 {
+/// A second poly, Poli Gigi, with its dentist's schedule today.
+pub(crate) async fn poli_gigi(desk: &Desk) -> i64 {
+    let (app, t) = (&desk.app, &desk.admin);
+    let gigi = app.post("/api/poly", t, json!({"name": "Poli Gigi"})).await.body["data"]["id"].as_i64().unwrap();
+    let dentist = doctor(app, t, "gigi", gigi).await;
+    schedule(app, t, dentist, &desk.today, "08:00", "16:00", None).await;
+    gigi
+}
+
+pub(crate) async fn room(desk: &Desk, poly: i64, name: &str) -> i64 {
     let r = desk.app.post("/api/queue/rooms", &desk.admin, json!({"poly_id": poly, "name": name})).await;
     assert_eq!(r.status, 200, "{r:?}");
     r.body["data"]["id"].as_i64().unwrap()
@@ -59,9 +68,7 @@ async fn a_returning_board_hears_every_call_it_missed_in_order(store: Store) {
     let desk = Desk::open(store, None).await;
     let (app, t) = (&desk.app, &desk.admin);
     let umum = desk.poly;
-    let gigi = app.post("/api/poly", t, json!({"name": "Poli Gigi"})).await.body["data"]["id"].as_i64().unwrap();
-    let dentist = doctor(app, t, "gigi", gigi).await;
-    schedule(app, t, dentist, &desk.today, "08:00", "16:00", None).await;
+    let gigi = poli_gigi(&desk).await;
     let ruang_umum = room(&desk, umum, "Ruang 2").await;
     let ruang_gigi = room(&desk, gigi, "Ruang 2").await;
     let (u1, u2, g1) = (reserve(&desk, umum, 1).await, reserve(&desk, umum, 2).await, reserve(&desk, gigi, 3).await);

@@ -7,6 +7,7 @@ mod appointments;
 mod auth;
 mod board_calls;
 mod board_page;
+mod board_state;
 mod bpjs;
 mod bpjs_backfill;
 mod bpjs_codes;

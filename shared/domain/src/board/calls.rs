@@ -1,14 +1,17 @@
-//! The calls a board announces: numbers called to anamnesa or in to the doctor, kept beside
-//! the day's board in `T#<clinic>#BOARD#<yyyy-mm-dd>` / `<poly id>` (services keep theirs
-//! under `SERVICE#<id>`, `clinic_flow::services`; the end of the day leaves `CLOSED` there).
+//! The calls a board announces: numbers called to anamnesa or in to the doctor. A queue move
+//! keeps its call on the poly-day's rollup bucket, in the slots below (`board::state`); the
+//! day's board partition `T#<clinic>#BOARD#<yyyy-mm-dd>` keeps the services' last calls
+//! (`SERVICE#<id>`, `clinic_flow::services`), the end of the day's `CLOSED` mark, and the
+//! polies' items (`<poly id>`) written before the calls moved to the buckets, which
+//! [`call_op`] and [`record_call`] still write and the snapshot still reads.
 //!
-//! Each poly's item holds its last call (the seed payload's `last_call`) and, in the same item
-//! and written by the same op of the move's one atomic write, its recent calls in slots: per
-//! stage, one slot per queue number modulo [`SLOTS`] and per call of that number (the first
-//! call and each recall apart). The move adds no write and the snapshot's one Query of the
-//! partition reads them with the rest. A call leaves the list only when a number [`SLOTS`]
-//! (2·[`SLOTS`]…) above it is called as often at the same stage: long after a board that was
-//! away would still announce it.
+//! A poly's recent calls are kept in slots, written by the same op of the move's one atomic
+//! write (the bucket's update; on the older items, beside the item's last call): per stage,
+//! one slot per queue number modulo [`SLOTS`] and per call of that number (the first call and
+//! each recall apart). On the bucket the latest slot is the poly's last call (the seed
+//! payload's `last_call`). A call leaves the list only when a number [`SLOTS`] (2·[`SLOTS`]…) above it
+//! is called as often at the same stage: long after a board that was away would still
+//! announce it.
 use antrean_store::{Condition, Item, Key, Op, Query, SortKey, StoreError, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -144,10 +147,10 @@ const CALL_RETENTION_DAYS: i64 = 3;
 
 /// Slots per stage in a poly's item (queue number modulo this).
 pub const SLOTS: i64 = 8;
-const SLOT_PREFIX: &str = "recent_";
+pub(crate) const SLOT_PREFIX: &str = "recent_";
 
 /// `recent_w04_2`: the doctor's stage, numbers 4, 12, 20…, their second call.
-fn slot_name(stage: Stage, queue_number: i64, number_of_calls: i64) -> String {
+pub(crate) fn slot_name(stage: Stage, queue_number: i64, number_of_calls: i64) -> String {
     format!("{SLOT_PREFIX}{}{:02}_{}", stage.letter(), queue_number.rem_euclid(SLOTS), number_of_calls.clamp(1, 9))
 }
 
@@ -306,19 +309,20 @@ pub async fn day_calls(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainR
     Ok(day)
 }
 
-/// A poly item's recent calls, as its slots keep them.
-fn slots(item: &Item) -> Vec<Heard> {
+/// A poly item's recent calls, as its slots keep them (a rollup bucket's slots say the time in
+/// µs, `u`, and the room's id, `i`: `board::state`).
+pub(crate) fn slots(item: &Item) -> Vec<Heard> {
     let mut out: Vec<Heard> = Vec::new();
     for (name, v) in item {
         let Some(stage) = name.strip_prefix(SLOT_PREFIX).and_then(|s| s.chars().next()).and_then(Stage::of_letter) else { continue };
         let n = |k: &str| v.get(k).and_then(Value::as_i64);
-        let (Some(queue_number), Some(at_ms)) = (n("n"), n("t")) else { continue };
+        let (Some(queue_number), Some(at_ms)) = (n("n"), n("t").or(n("u").map(|u| u.div_euclid(1000)))) else { continue };
         out.push(Heard {
             queue_number,
             stage,
             number_of_calls: n("c").unwrap_or(1),
             at_ms,
-            to: CalledTo::read(|k| v.get(k), "r", "p"),
+            to: CalledTo { room_id: n("i"), ..CalledTo::read(|k| v.get(k), "r", "p") },
         });
     }
     out

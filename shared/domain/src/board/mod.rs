@@ -17,13 +17,14 @@ pub mod calls;
 pub mod filter;
 pub mod keys;
 pub mod snapshot;
+pub mod state;
 pub mod tokens;
 
 pub(crate) use calls::calls_partition;
 pub use calls::{call_op, closed, closed_op, record_call, Call, CalledTo, LastCall, RecentCall, Stage};
 pub use keys::{poly_key, poly_keys};
 pub use snapshot::{
-    snapshot, snapshot_with, ClinicView, DayNumbers, FromQueue, Polies, PolyBoard, QueueNumbers, RoomBoard, Section, ServiceBoard, ServiceCall,
+    snapshot, snapshot_with, ClinicView, DayNumbers, FromQueue, FromRollups, Polies, PolyCalls, PolyBoard, QueueNumbers, RoomBoard, Section, ServiceBoard, ServiceCall,
     Snapshot, SNAPSHOT_EVENT,
 };
 pub use tokens::{create, is_board, list, may_watch, revoke, update, DEFAULT_NAME};

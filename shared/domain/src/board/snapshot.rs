@@ -14,7 +14,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::calls::{self, CalledTo, LastCall, RecentCall};
+use super::calls::{self, CalledTo, Heard, LastCall, RecentCall};
 use super::keys::poly_keys;
 use crate::clock::stamp;
 use crate::error::DomainResult;
@@ -55,6 +55,17 @@ pub struct DayNumbers {
     pub rooms: Vec<RoomBoard>,
     /// Queue number → (room id, room name) of the numbers called in to a room.
     pub called_to: HashMap<i64, (i64, String)>,
+    /// The poly's calls, when they are kept with the numbers (`board::state`); else the day's
+    /// board partition has them.
+    pub calls: Option<PolyCalls>,
+}
+
+/// A poly's last call (with its time in ms) and recent calls, as its rollup bucket keeps them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolyCalls {
+    pub last: LastCall,
+    pub last_ms: i64,
+    pub heard: Vec<Heard>,
 }
 
 impl DayNumbers {
@@ -79,7 +90,15 @@ impl DayNumbers {
             .filter(|e| e.poly_id == poly_id)
             .filter_map(|e| Some((e.queue_number, (e.room_id?, e.room.clone()?))))
             .collect();
-        DayNumbers { anamnesa, with_doctor, anamnesa_priority: is_priority(anamnesa), with_doctor_priority: is_priority(with_doctor), rooms, called_to }
+        DayNumbers {
+            anamnesa,
+            with_doctor,
+            anamnesa_priority: is_priority(anamnesa),
+            with_doctor_priority: is_priority(with_doctor),
+            rooms,
+            called_to,
+            calls: None,
+        }
     }
 
     /// The id of the room `room` a call of `queue_number` named: from the number's own entry,
@@ -194,7 +213,8 @@ pub trait QueueNumbers: Send + Sync {
     async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, DayNumbers>>;
 }
 
-/// The queue engine's own numbers: one Query on the day's queue for every poly.
+/// The queue engine's own numbers: one Query on the whole day's queue for every poly (and the
+/// calls from the day's board partition).
 pub struct FromQueue;
 
 #[async_trait]
@@ -206,9 +226,50 @@ impl QueueNumbers for FromQueue {
     }
 }
 
-/// The snapshot of one clinic day from the queue engine's numbers.
+/// The numbers and calls the day's rollup buckets keep (`board::state`): one small Query. A
+/// poly whose bucket predates the board state there (a day begun before) has its numbers read
+/// from the day's queue, as [`FromQueue`] does.
+pub struct FromRollups;
+
+#[async_trait]
+impl QueueNumbers for FromRollups {
+    async fn day(&self, deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<HashMap<i64, DayNumbers>> {
+        let (kept, older) = super::state::day(deps, tenant, date).await?;
+        let mut out: HashMap<i64, DayNumbers> = kept.into_iter().collect();
+        if older.is_empty() {
+            return Ok(out);
+        }
+        for (poly, numbers) in FromQueue.day(deps, tenant, date).await? {
+            if out.contains_key(&poly) && !older.contains(&poly) {
+                continue;
+            }
+            let calls = out.remove(&poly).and_then(|n| n.calls);
+            out.insert(poly, DayNumbers { calls, ..numbers });
+        }
+        Ok(out)
+    }
+}
+
+/// The snapshot of one clinic day from what the rollup buckets keep of the queue.
 pub async fn snapshot(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Snapshot> {
-    snapshot_with(&FromQueue, deps, tenant, date).await
+    snapshot_with(&FromRollups, deps, tenant, date).await
+}
+
+/// A poly's last call and recent calls: those on its bucket and those on its item in the day's
+/// board partition (written before the calls moved to the bucket), the later last call winning.
+fn poly_calls(board: Option<&(i64, LastCall, Vec<Heard>)>, bucket: Option<&PolyCalls>) -> Option<(LastCall, Vec<Heard>)> {
+    match (board, bucket) {
+        (None, None) => None,
+        (Some((_, last, heard)), None) => Some((last.clone(), heard.clone())),
+        (None, Some(b)) => Some((b.last.clone(), b.heard.clone())),
+        (Some((_, last, heard)), Some(b)) => {
+            let board_ms = crate::reservation::parse_stamp(&last.at).map(|t| t.timestamp_millis()).unwrap_or_default();
+            let last = if b.last_ms >= board_ms { b.last.clone() } else { last.clone() };
+            let mut heard: Vec<Heard> = heard.iter().chain(&b.heard).cloned().collect();
+            heard.sort_by_key(|h| (h.at_ms, h.queue_number, h.number_of_calls));
+            Some((last, heard))
+        }
+    }
 }
 
 /// The snapshot of one clinic day: every live poly (numbers `null` when nobody is there).
@@ -237,12 +298,14 @@ pub async fn snapshot_with(source: &dyn QueueNumbers, deps: &Deps, tenant: &Tena
     for (poly, key) in polies.into_iter().zip(keys) {
         // A closed day's boards are cleared: whoever staff still finish is not called any more.
         let n = if closed { DayNumbers::default() } else { numbers.get(&poly.id).cloned().unwrap_or_default() };
-        let calls = if closed { None } else { day.poly(poly.id) };
-        let last_call = calls.map(|(_, c, _)| LastCall { to: CalledTo { room_id: n.room_id(c.queue_number, c.to.room.as_deref()), ..c.to.clone() }, ..c.clone() });
-        if let Some((_, _, heard)) = calls {
+        let calls = if closed { None } else { poly_calls(day.poly(poly.id), n.calls.as_ref()) };
+        // A call kept on the bucket knows its room's id; an older one is matched by the room's name.
+        let room_id = |number: i64, to: &CalledTo| to.room_id.or_else(|| n.room_id(number, to.room.as_deref()));
+        let last_call = calls.as_ref().map(|(c, _)| LastCall { to: CalledTo { room_id: room_id(c.queue_number, &c.to), ..c.to.clone() }, ..c.clone() });
+        if let Some((_, heard)) = &calls {
             let fresh: Vec<_> = heard.iter().filter(|h| h.at_ms >= since_ms).collect();
             let from = fresh.len().saturating_sub(RECENT_PER_SECTION);
-            recent.extend(fresh[from..].iter().map(|h| h.entry(&key, poly.id, n.room_id(h.queue_number, h.to.room.as_deref()))));
+            recent.extend(fresh[from..].iter().map(|h| h.entry(&key, poly.id, room_id(h.queue_number, &h.to))));
         }
         data.push((
             key,

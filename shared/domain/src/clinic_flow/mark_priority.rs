@@ -70,6 +70,8 @@ pub async fn mark(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body: &V
             ),
             audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now),
         ];
+        // A number at anamnesa shows its priority on the boards: kept on its bucket.
+        ops.extend(crate::board::state::stage_ops(tenant, Some(&before.data), &after.data));
         if let Some(b) = given_birth.filter(|b| current.data.birth_date.as_ref() != Some(b)) {
             let mut p = current.clone();
             p.data.birth_date = Some(b);

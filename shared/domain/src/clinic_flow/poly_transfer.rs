@@ -235,6 +235,10 @@ pub async fn transfer(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, body
         let sent_on = visit.facts(a, !b.poly_history.is_empty(), tz);
         ops.extend(rollup::delta_ops(tenant, Some(&was), &sent_on));
         ops.extend(rollup::delta_ops(tenant, None, &a.facts(tz)));
+        // The boards of both polies, on their buckets (the counts' updates take them along).
+        ops.extend(crate::board::state::stage_ops(tenant, Some(b), a));
+        let mut ops = reservation::merge_updates(ops);
+        crate::board::state::mark_first(&mut ops, tenant, a);
         ops.push(audit::entry(tenant, actor, Action::Update, Reservation::KIND, id, now));
         match deps.table.write(ops).await {
             Ok(()) => return Ok(Transferred { reservation: after, poly_name: seen.to_name }),

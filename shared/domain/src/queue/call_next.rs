@@ -136,7 +136,9 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
                 room: c.data.room.clone(),
                 priority: c.data.priority,
             });
-            ops.extend(call.as_ref().map(|c| crate::board::call_op(tenant, c)));
+            if let (Some(c), Some((_, a))) = (&call, changes.last()) {
+                crate::board::state::fold_call(&mut ops, tenant, c, a.data.room_id.filter(|_| c.room.is_some()));
+            }
             match deps.table.write(ops).await {
                 Ok(()) => {
                     let mut full: Vec<Full> = changes.into_iter().map(|(_, a)| nested.full(a)).collect();

@@ -287,7 +287,9 @@ pub async fn transition_to_room(deps: &Deps, tenant: &Tenant, actor: &Actor, id:
         let call = call_of(mv, &after, now);
         let mut ops = change_ops(tenant, tz, &before, version, &after, call.is_some())?;
         rollup::fold_extremes(&mut ops, tenant, around.bucket.as_ref(), Some(&before.data.facts(tz)), &after.data.facts(tz));
-        ops.extend(call.as_ref().map(|c| crate::board::call_op(tenant, c)));
+        if let Some(c) = &call {
+            crate::board::state::fold_call(&mut ops, tenant, c, after.data.room_id.filter(|_| c.room.is_some()));
+        }
         if let (Some(times), Some(sample)) = (&around.times, sample) {
             ops.push(times.add_op(tenant, after.data.poly_id, &[sample]));
         }

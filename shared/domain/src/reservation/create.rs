@@ -370,6 +370,8 @@ async fn create_inner(deps: &Deps, tenant: &Tenant, actor: &Actor, body: &Value,
         )));
         let facts = r.facts(tz);
         ops.extend(rollup::delta_ops(tenant, None, &facts));
+        // Number 1 starts the poly's day: its bucket keeps the board's state from here on.
+        crate::board::state::mark_first(&mut ops, tenant, r);
         ops.push(audit::entry(tenant, actor, Action::Create, Reservation::KIND, id, now));
         ops.extend(crate::bpjs::outbound::on_create(tenant, &reservation, now));
         let closed_at = ops.len();

@@ -333,7 +333,7 @@ pub async fn clinic_today(deps: &Deps, tenant: &Tenant) -> DomainResult<(NaiveDa
 }
 
 /// The ops that move a reservation from `before` (at `version`) to `after`, with its index,
-/// rollup counts, open-reservation guard and quota place, for one atomic write. The first op is
+/// rollup counts and board state, open-reservation guard and quota place, for one atomic write. The first op is
 /// the reservation itself, conditioned on the version read.
 pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, version: i64, after: &Stored<Reservation>, called: bool) -> DomainResult<Vec<Op>> {
     let (b, a) = (&before.data, &after.data);
@@ -354,6 +354,8 @@ pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, 
     }
     ops.push(Op::update(day_key(tenant, a), index));
     ops.extend(rollup::delta_ops(tenant, Some(&b.facts(tz)), &a.facts(tz)));
+    // What the boards show of the number, on the same bucket: folded into one update below.
+    ops.extend(crate::board::state::stage_ops(tenant, Some(b), a));
     if is_open(&b.status_code) && !is_open(&a.status_code) {
         ops.push(Op::delete(active_key(tenant, b)));
     }
@@ -362,7 +364,7 @@ pub(crate) fn change_ops(tenant: &Tenant, tz: Tz, before: &Stored<Reservation>, 
     }
     // BPJS: the events the new stage times mean (in this same write), a JKN place back.
     ops.extend(crate::bpjs::outbound::on_change(tenant, before, after, parse_stamp(&after.updated_at).unwrap_or_default()));
-    Ok(ops)
+    Ok(merge_updates(ops))
 }
 
 /// Folds unconditional updates of the same item into one (a write may name an item once):
@@ -376,30 +378,35 @@ pub(crate) fn merge_updates(ops: Vec<Op>) -> Vec<Op> {
                 _ => None,
             });
             if let Some(u) = same {
-                // DynamoDB refuses an attribute named twice in one update: the later value wins.
-                for (attr, v) in &update.set {
-                    match u.set.iter_mut().find(|(a, _)| a == attr) {
-                        Some((_, old)) => *old = v.clone(),
-                        None => u.set.push((attr.clone(), v.clone())),
-                    }
-                }
-                for attr in &update.remove {
-                    if !u.remove.contains(attr) {
-                        u.remove.push(attr.clone());
-                    }
-                }
-                for (attr, by) in &update.add {
-                    match u.add.iter_mut().find(|(a, _)| a == attr) {
-                        Some((_, n)) => *n += by,
-                        None => u.add.push((attr.clone(), *by)),
-                    }
-                }
+                fold_into(u, update);
                 continue;
             }
         }
         out.push(op);
     }
     out
+}
+
+/// Adds `update` to `u`, an update of the same item.
+pub(crate) fn fold_into(u: &mut Update, update: &Update) {
+    // DynamoDB refuses an attribute named twice in one update: the later value wins.
+    for (attr, v) in &update.set {
+        match u.set.iter_mut().find(|(a, _)| a == attr) {
+            Some((_, old)) => *old = v.clone(),
+            None => u.set.push((attr.clone(), v.clone())),
+        }
+    }
+    for attr in &update.remove {
+        if !u.remove.contains(attr) {
+            u.remove.push(attr.clone());
+        }
+    }
+    for (attr, by) in &update.add {
+        match u.add.iter_mut().find(|(a, _)| a == attr) {
+            Some((_, n)) => *n += by,
+            None => u.add.push((attr.clone(), *by)),
+        }
+    }
 }
 
 pub(crate) mod create;

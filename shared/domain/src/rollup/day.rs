@@ -217,6 +217,11 @@ pub fn sort_key_range(from: NaiveDate, to: NaiveDate) -> SortKey {
 /// The rollups of every poly for the days `from..=to` (clinic dates), in date then poly
 /// order, with their `rev`. One Query per calendar year the range touches.
 pub async fn read_with_rev(table: &dyn Table, tenant: &Tenant, from: NaiveDate, to: NaiveDate) -> DomainResult<Vec<(DayPoly, i64)>> {
+    Ok(read_items(table, tenant, from, to).await?.into_iter().map(|(d, rev, _)| (d, rev)).collect())
+}
+
+/// [`read_with_rev`], each with its stored item (the board state beside the counts too).
+pub(crate) async fn read_items(table: &dyn Table, tenant: &Tenant, from: NaiveDate, to: NaiveDate) -> DomainResult<Vec<(DayPoly, i64, Item)>> {
     let mut out = Vec::new();
     if from > to {
         return Ok(out);
@@ -228,7 +233,7 @@ pub async fn read_with_rev(table: &dyn Table, tenant: &Tenant, from: NaiveDate, 
         for item in items {
             let rev = item.get("rev").and_then(Value::as_i64).unwrap_or(0);
             match DayPoly::from_item(&item) {
-                Some(d) => out.push((d, rev)),
+                Some(d) => out.push((d, rev, item)),
                 None => return Err(DomainError::Internal(format!("corrupt rollup item {:?}", item.get("sk")))),
             }
         }

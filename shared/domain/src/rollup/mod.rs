@@ -15,7 +15,9 @@
 //! - `moved_in` / `moved_out`: patients come from / sent on to another poly
 //!   (`clinic_flow::poly_transfer`; a transferred reservation counts at every poly it visited,
 //!   see `Reservation::all_facts`);
-//! - `rev`: bumped by every change, so a rebuild can tell that someone wrote meanwhile.
+//! - `rev`: bumped by every change, so a rebuild can tell that someone wrote meanwhile;
+//! - what the day's boards show of the poly (the numbers at a called stage, the recent calls,
+//!   the `board` mark): `board::state`, written in the same updates; a rebuild keeps it.
 //!
 //! The services after the doctor have rollups of their own ([`services`]).
 //!

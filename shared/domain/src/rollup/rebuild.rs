@@ -5,7 +5,7 @@ use std::future::Future;
 use antrean_store::{Condition, Op, StoreError, Table};
 use chrono::NaiveDate;
 
-use super::day::{read_with_rev, DayPoly};
+use super::day::{read_items, DayPoly};
 use super::facts::ReservationFacts;
 use super::key;
 use crate::error::{DomainError, DomainResult};
@@ -30,7 +30,7 @@ pub struct RebuildOutcome {
 }
 
 /// Recomputes one day's rollups from its reservations (`load` reads them) and writes the
-/// difference in one atomic write. Safe beside live traffic: it reads the rollups' `rev`
+/// difference in one atomic write, keeping the board state beside the counts (`board::state`). Safe beside live traffic: it reads the rollups' `rev`
 /// before the reservations and writes only if no rollup of the day moved meanwhile (else it
 /// starts the day again). On DynamoDB a reservation written in the very last instant may not
 /// yet show in the index `load` reads; rebuild days that are over for exact results.
@@ -40,19 +40,24 @@ where
     Fut: Future<Output = DomainResult<Vec<ReservationFacts>>>,
 {
     for _attempt in 0..20 {
-        let current = read_with_rev(table, tenant, date, date).await?;
+        let current = read_items(table, tenant, date, date).await?;
         let facts = load(date).await?;
         let wanted = compute(date, &facts);
         let mut ops = Vec::new();
         let mut unchanged = 0;
         for w in &wanted {
-            match current.iter().find(|(c, _)| c.poly_id == w.poly_id) {
-                Some((c, _)) if c.figures() == w.figures() => unchanged += 1,
-                Some((_, rev)) => ops.push(Op::put_if(w.to_item(tenant, rev + 1), Condition::equals("rev", *rev))),
+            match current.iter().find(|(c, _, _)| c.poly_id == w.poly_id) {
+                Some((c, _, _)) if c.figures() == w.figures() => unchanged += 1,
+                Some((_, rev, item)) => {
+                    // The counts are recomputed; what the boards show is kept as it is.
+                    let mut put = w.to_item(tenant, rev + 1);
+                    put.extend(item.iter().filter(|(a, _)| crate::board::state::is_board_attr(a)).map(|(a, v)| (a.clone(), v.clone())));
+                    ops.push(Op::put_if(put, Condition::equals("rev", *rev)));
+                }
                 None => ops.push(Op::put_new(w.to_item(tenant, 1))),
             }
         }
-        for (c, rev) in &current {
+        for (c, rev, _) in &current {
             if !wanted.iter().any(|w| w.poly_id == c.poly_id) {
                 ops.push(Op::delete_if(key(tenant, c.date, c.poly_id), Condition::equals("rev", *rev)));
             }
