@@ -303,6 +303,16 @@ async fn closing_the_day_makes_waiting_numbers_no_shows_and_leaves_the_rest(stor
     let s = board(&desk).await;
     assert_eq!((s["data"]["umum"]["queue_number_anamnesa"].clone(), s["data"]["umum"]["queue_number_with_doctor"].clone()), (Value::Null, Value::Null), "{s}");
     assert_eq!(s["data"]["umum"]["last_call"], Value::Null);
+    // The day's rollup items are back to their counts: the board's numbers and calls are gone.
+    let deps = app.deps().await;
+    let tenant = antrean_domain::Tenant::parse("default").unwrap();
+    let date = chrono::NaiveDate::parse_from_str(&desk.today, "%Y-%m-%d").unwrap();
+    let year = antrean_store::Query::partition(antrean_domain::rollup::partition(&tenant, chrono::Datelike::year(&date)));
+    let buckets = antrean_store::query_all(deps.table.as_ref(), year.sort(antrean_domain::rollup::sort_key_range(date, date))).await.unwrap();
+    assert_eq!(buckets.len(), 1, "{buckets:?}");
+    let kept: Vec<&String> = buckets[0].keys().filter(|a| a.starts_with("recent_") || (a.starts_with('q') && a[1..].parse::<i64>().is_ok())).collect();
+    assert!(kept.is_empty(), "the closed day's board state is removed: {kept:?}");
+    assert!(buckets[0].get("g_no_show").is_some(), "the counts stay: {:?}", buckets[0]);
 
     // Twice: nothing more happens. Staff still finish those in progress.
     let again = app.post("/api/queue/close-day", t, json!({"date": desk.today})).await;

@@ -13,6 +13,10 @@
 //! - [`MARK`]: set by the create that hands out the day's number 1. A bucket without it was
 //!   started before the board state was kept here: its `q…` attributes may be missing, and
 //!   the snapshot reads that poly's numbers from the day's queue instead.
+//!
+//! Closing the day ([`clear_day`]) removes the numbers and calls again: a closed day's boards
+//! show nothing, and the bucket goes back to its counts, which every dashboard and report over
+//! a range reads for years (a read unit per 4 KB read).
 use antrean_store::{Item, Op, Query, Update};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
@@ -192,4 +196,25 @@ pub async fn day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<
         }
     }
     Ok((kept, older))
+}
+
+/// Removes a closed day's board state from its buckets (the counts and [`MARK`] stay), one
+/// small update per poly that has any. Idempotent; a number staff still call after the close
+/// puts its own attribute back, which the closed day's boards do not show.
+pub async fn clear_day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<()> {
+    use chrono::Datelike;
+    let query = Query::partition(rollup::partition(tenant, date.year())).sort(rollup::sort_key_range(date, date));
+    for item in antrean_store::query_all(deps.table.as_ref(), query).await? {
+        let (Some(pk), Some(sk)) = (item.get("pk").and_then(Value::as_str), item.get("sk").and_then(Value::as_str)) else { continue };
+        let board: Vec<&String> = item.keys().filter(|a| is_board_attr(a) && a.as_str() != MARK).collect();
+        if board.is_empty() {
+            continue;
+        }
+        let mut update = Update::new();
+        for a in board {
+            update = update.remove(a);
+        }
+        deps.table.write(vec![Op::update(antrean_store::Key::new(pk, sk), update)]).await?;
+    }
+    Ok(())
 }

@@ -3,7 +3,8 @@
 //! no-shows, each through the queue's own move (one atomic write each, with its rollup counts
 //! and audit entry); patients in progress (at anamnesa, waiting for or with the doctor) are
 //! left for staff to finish; the day's boards are cleared (a mark beside the day's last calls,
-//! [`crate::board::closed_op`]). Running it twice changes nothing the second time.
+//! [`crate::board::closed_op`], and the numbers and calls kept on the day's rollup buckets
+//! removed, [`crate::board::state::clear_day`]). Running it twice changes nothing the second time.
 //!
 //! A closed day takes no new numbers: the first thing closing writes is the day's closed mark
 //! ([`closed_key`]), and every create (reception, an appointment's check-in, Mobile JKN's
@@ -105,6 +106,8 @@ pub async fn close_day(deps: &Deps, tenant: &Tenant, actor: &Actor, date: NaiveD
             Err(e) => return Err(e.into()),
         }
     }
+    // The buckets go back to their counts (a second close finds nothing to clear).
+    crate::board::state::clear_day(deps, tenant, date).await?;
     Ok(DayClosed { date: date.format("%Y-%m-%d").to_string(), no_shows, left_in_progress: left, already_closed })
 }
 
