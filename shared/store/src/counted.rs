@@ -146,7 +146,8 @@ pub struct CountedTable {
     inner: Arc<dyn Table>,
     counters: Arc<StoreCounters>,
     latency: Duration,
-    sizing: bool,
+    /// Where written items are read back to be priced (see [`CountedTable::sizing`]).
+    sizer: Option<Arc<dyn Table>>,
 }
 
 /// An item's size as DynamoDB bills it: each attribute's name and value in bytes (a string's
@@ -178,27 +179,29 @@ fn units_of(size: usize) -> u64 {
 impl CountedTable {
     /// Counts the requests to `inner`; each one first waits `latency` (zero: no wait).
     pub fn new(inner: Arc<dyn Table>, latency: Duration) -> Self {
-        CountedTable { inner, counters: Arc::default(), latency, sizing: false }
+        CountedTable { inner, counters: Arc::default(), latency, sizer: None }
     }
 
     /// Prices every successful write by the size of the items it wrote, read back after it
-    /// (uncounted): for benchmarks, which want AWS's bill, not DynamoDB Local's.
-    pub fn sizing(mut self) -> Self {
-        self.sizing = true;
+    /// through `reader` (the same table on a connection of its own, so that neither these
+    /// counters nor the adapter's capacity counters see the reads): for benchmarks, which want
+    /// AWS's bill, not DynamoDB Local's.
+    pub fn sizing(mut self, reader: Arc<dyn Table>) -> Self {
+        self.sizer = Some(reader);
         self
     }
 
     /// The write units of a successful write of `ops`, by kind of item: each item's units at
     /// its size after the write (a put's item as sent; a delete, or a check of a missing item,
     /// one unit), doubled in a transaction.
-    async fn price(&self, ops: &[Op]) -> Vec<(Key, u64)> {
+    async fn price(&self, reader: &dyn Table, ops: &[Op]) -> Vec<(Key, u64)> {
         let per_item = if ops.len() == 1 && !matches!(ops[0], Op::Check { .. }) { 1 } else { 2 };
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             let (key, units) = match op {
                 Op::Put { item, .. } => (Key::of(item), units_of(item_size(item))),
                 Op::Update { key, .. } | Op::Check { key, .. } => {
-                    let size = self.inner.get(key).await.ok().flatten().map_or(0, |i| item_size(&i));
+                    let size = reader.get(key).await.ok().flatten().map_or(0, |i| item_size(&i));
                     (Some(key.clone()), units_of(size))
                 }
                 Op::Delete { key, .. } => (Some(key.clone()), 1),
@@ -270,12 +273,10 @@ impl Table for CountedTable {
             self.counters.count_kinds(keys.iter(), |c| c.transaction_items += 1);
         }
         self.wait(1).await;
-        if !self.sizing {
-            return self.inner.write(ops).await;
-        }
+        let Some(reader) = &self.sizer else { return self.inner.write(ops).await };
         let priced = ops.clone();
         self.inner.write(ops).await?;
-        let units = self.price(&priced).await;
+        let units = self.price(reader.as_ref(), &priced).await;
         bump(&self.counters.write_units, units.iter().map(|(_, u)| u).sum());
         if let Ok(mut m) = self.counters.by_kind.lock() {
             for (key, u) in &units {
@@ -333,7 +334,7 @@ mod tests {
     async fn sizing_prices_a_transaction_by_its_items() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let inner: Arc<dyn Table> = Arc::new(crate::embedded::EmbeddedTable::open(dir.path()).expect("an embedded table"));
-        let t = CountedTable::new(inner, Duration::ZERO).sizing();
+        let t = CountedTable::new(inner.clone(), Duration::ZERO).sizing(inner);
         let big = "x".repeat(1500);
         let item = |sk: &str, body: &str| -> Item { serde_json::from_value(serde_json::json!({"pk": "T#c#RESERVATION", "sk": sk, "body": body})).expect("an item") };
         // A 1.5 KB item and a small one in a transaction: 2 × 2 + 2 × 1.
