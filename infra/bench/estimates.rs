@@ -18,7 +18,7 @@
 //! mean absolute error in minutes per poly and overall; it asserts nothing.
 use std::collections::BTreeMap;
 
-use antrean_domain::estimates::{Sample, ServiceTimes, KEPT};
+use antrean_domain::estimates::{Sample, ServiceTimes};
 use antrean_domain::reservation::{DayEntry, Reservation, DONE, WAITING, WITH_DOCTOR};
 use antrean_domain::schedule::Schedule;
 use antrean_domain::ticket::position::PolyDay;
@@ -150,7 +150,7 @@ fn main() {
                 for (i, me) in day.iter().enumerate() {
                     let at = me.registered;
                     let done = history.iter().filter(|(end, _)| *end <= at).count();
-                    let samples: Vec<Sample> = history[..done].iter().rev().take(KEPT).rev().map(|(_, s)| *s).collect();
+                    let samples = ServiceTimes::kept(&history[..done].iter().map(|(_, s)| *s).collect::<Vec<Sample>>());
                     let entries = entries_at(&day, i, at, p.rooms);
                     let r = Reservation { poly_id: 1, queue_number: i as i64 + 1, status_code: WAITING.into(), ..Default::default() };
                     let sched = schedule(*date);

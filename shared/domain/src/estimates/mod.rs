@@ -5,6 +5,12 @@
 //! rooms finishing at once never lose a sample). The estimate is the median of the last
 //! [`WINDOW`] consultations of that doctor (else of the poly), of the same part of the day
 //! where at least [`MIN_SAMPLES`] are known, else of any time of day.
+//!
+//! The ring is one short string (`ring`: `seconds.hour.doctor` per sample, oldest first,
+//! comma separated) kept under [`RING_BYTES`]: it is rewritten by every finished consultation,
+//! inside a transaction, and DynamoDB bills that write two units per started KB of the item.
+//! (A ring of 120 samples as a list of maps was about 4 KB: 8 write units a consultation.)
+//! An older ring (`samples`, that list) is read all the same and rewritten in the short form.
 use antrean_store::{Condition, Item, Key, Op};
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
@@ -18,8 +24,9 @@ use crate::tenant::{id_key, Tenant};
 pub const WINDOW: usize = 30;
 /// Fewer than this: the history does not allow a learned estimate (the old rule applies).
 pub const MIN_SAMPLES: usize = 5;
-/// Samples kept per poly: enough for a window per doctor and part of the day.
-pub const KEPT: usize = 120;
+/// The ring's string is kept under this many bytes, so the ring item stays under 1 KB with
+/// its key and revision: about 90 consultations, three windows.
+pub const RING_BYTES: usize = 800;
 /// A consultation longer than this is a forgotten "done", not a consultation.
 const LONGEST_SECONDS: i64 = 3 * 3600;
 
@@ -32,6 +39,24 @@ pub struct Sample {
     pub hour: u32,
     #[serde(default)]
     pub doctor_id: Option<i64>,
+}
+
+impl Sample {
+    /// `seconds.hour.doctor` (no doctor: `seconds.hour.`).
+    fn short(&self) -> String {
+        format!("{}.{}.{}", self.seconds, self.hour, self.doctor_id.map(|d| d.to_string()).unwrap_or_default())
+    }
+
+    fn parse(s: &str) -> Option<Sample> {
+        let mut parts = s.split('.');
+        let seconds = parts.next()?.parse().ok()?;
+        let hour = parts.next()?.parse().ok()?;
+        let doctor_id = match parts.next()? {
+            "" => None,
+            d => Some(d.parse().ok()?),
+        };
+        Some(Sample { seconds, hour, doctor_id })
+    }
 }
 
 /// The part of the day a clinic hour falls in: mornings and afternoons run at different paces.
@@ -59,8 +84,32 @@ impl ServiceTimes {
         let Some(item) = item else {
             return ServiceTimes::default();
         };
-        let samples = item.get("samples").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+        let samples = match item.get("ring").and_then(Value::as_str) {
+            Some(ring) => ring.split(',').filter_map(Sample::parse).collect(),
+            None => item.get("samples").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default(),
+        };
         ServiceTimes { samples, rev: item.get("rev").and_then(Value::as_i64) }
+    }
+
+    /// The samples a ring keeps of `samples` (oldest first): the newest that fit.
+    pub fn kept(samples: &[Sample]) -> Vec<Sample> {
+        ServiceTimes::ring(samples).split(',').filter_map(Sample::parse).collect()
+    }
+
+    /// The newest samples, oldest first, as the ring's string: as many as fit in [`RING_BYTES`].
+    fn ring(samples: &[Sample]) -> String {
+        let mut kept: Vec<String> = Vec::new();
+        let mut bytes = 0;
+        for s in samples.iter().rev() {
+            let one = s.short();
+            if bytes + one.len() + 1 > RING_BYTES {
+                break;
+            }
+            bytes += one.len() + 1;
+            kept.push(one);
+        }
+        kept.reverse();
+        kept.join(",")
     }
 
     /// The median consultation in seconds for a number called in at `hour`, by `doctor` when
@@ -91,10 +140,8 @@ impl ServiceTimes {
     pub fn add_op(&self, tenant: &Tenant, poly_id: i64, new: &[Sample]) -> Op {
         let mut samples = self.samples.clone();
         samples.extend_from_slice(new);
-        let drop = samples.len().saturating_sub(KEPT);
-        samples.drain(..drop);
         let rev = self.rev.unwrap_or(0);
-        let item = item_with(&key(tenant, poly_id), serde_json::json!({ "samples": samples, "rev": rev + 1 }));
+        let item = item_with(&key(tenant, poly_id), serde_json::json!({ "ring": ServiceTimes::ring(&samples), "rev": rev + 1 }));
         let condition = match self.rev {
             Some(r) => Condition::equals("rev", r),
             None => Condition::NotExists,
@@ -134,11 +181,23 @@ mod tests {
 
     #[test]
     fn the_ring_keeps_the_newest_and_names_its_revision() {
-        let t = ServiceTimes { samples: vec![s(1, 9, None); KEPT], rev: Some(4) };
-        let tenant = Tenant::parse("klinik").unwrap();
+        // Long consultations, a doctor with a long id, a clinic with a long name: still one KB.
+        let t = ServiceTimes { samples: vec![s(10_800, 23, Some(123_456)); 200], rev: Some(4) };
+        let tenant = Tenant::parse("klinik-pratama-sehat-sentosa-bersama").unwrap();
         let Op::Put { item, condition } = t.add_op(&tenant, 3, &[s(2, 9, None)]) else { panic!() };
+        assert!(antrean_store::counted::item_size(&item) <= 1024, "{} bytes", antrean_store::counted::item_size(&item));
         let back = ServiceTimes::from_item(Some(&item));
-        assert_eq!((back.samples.len(), back.samples.last().map(|s| s.seconds), back.rev), (KEPT, Some(2), Some(5)));
+        assert_eq!((back.samples.last().copied(), back.rev), (Some(s(2, 9, None)), Some(5)));
+        assert!(back.samples.len() >= WINDOW && back.samples[..back.samples.len() - 1].iter().all(|x| *x == s(10_800, 23, Some(123_456))), "{}", back.samples.len());
         assert_eq!(condition, Some(Condition::equals("rev", 4)));
+        // Typical ones: about 90 kept.
+        let typical = ServiceTimes { samples: vec![s(720, 9, Some(12)); 200], rev: None };
+        let Op::Put { item, .. } = typical.add_op(&tenant, 3, &[]) else { panic!() };
+        assert!(ServiceTimes::from_item(Some(&item)).samples.len() >= 80);
+        // An older ring, a list of maps, is read as it was.
+        let mut old = item.clone();
+        old.remove("ring");
+        old.insert("samples".into(), serde_json::json!([{"seconds": 300, "hour": 9, "doctor_id": 4}, {"seconds": 60, "hour": 15}]));
+        assert_eq!(ServiceTimes::from_item(Some(&old)).samples, vec![s(300, 9, Some(4)), s(60, 15, None)]);
     }
 }
