@@ -109,9 +109,21 @@ fn slot_value(call: &Call, room_id: Option<i64>) -> Value {
 
 /// Puts a call (and the id of the room it names) into the move's own atomic write, on the
 /// bucket's update already there (conditional or not: a write names an item once), else as
-/// its own update of the bucket.
-pub fn fold_call(ops: &mut Vec<Op>, tenant: &Tenant, call: &Call, room_id: Option<i64>) {
-    let slot = Update::new().set(&slot_name(call.stage, call.queue_number, call.number_of_calls), slot_value(call, room_id));
+/// its own update of the bucket. The slots of calls older than a snapshot lists
+/// ([`super::snapshot::RECENT_MINUTES`]) go in the same update, as this attempt read the
+/// bucket (`bucket`): the new call is then the latest (the poly's last call), and the bucket,
+/// which every move of the day rewrites, stays small however many recalls the day has (a
+/// write unit per started KB, two in a transaction).
+pub fn fold_call(ops: &mut Vec<Op>, tenant: &Tenant, call: &Call, room_id: Option<i64>, bucket: Option<&Item>) {
+    let name = slot_name(call.stage, call.queue_number, call.number_of_calls);
+    let mut slot = Update::new().set(&name, slot_value(call, room_id));
+    let since_ms = call.at.timestamp_millis() - super::snapshot::RECENT_MINUTES * 60_000;
+    for (stale, v) in bucket.into_iter().flatten().filter(|(a, _)| a.starts_with(super::calls::SLOT_PREFIX) && **a != name) {
+        let at_ms = v.get("u").and_then(Value::as_i64).map(|u| u.div_euclid(1000)).or_else(|| v.get("t").and_then(Value::as_i64));
+        if at_ms.is_some_and(|t| t < since_ms) {
+            slot = slot.remove(stale);
+        }
+    }
     let k = rollup::key(tenant, call.date, call.poly_id);
     match ops.iter_mut().find_map(|op| match op {
         Op::Update { key, update, .. } if *key == k => Some(update),
@@ -217,4 +229,39 @@ pub async fn clear_day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainR
         deps.table.write(vec![Op::update(antrean_store::Key::new(pk, sk), update)]).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::Stage;
+
+    fn call(n: i64, calls: i64, at: chrono::DateTime<chrono::Utc>) -> Call {
+        Call { poly_id: 1, date: at.date_naive(), queue_number: n, stage: Stage::Anamnesa, number_of_calls: calls, at, room: None, priority: false }
+    }
+
+    #[test]
+    fn a_call_drops_the_slots_a_snapshot_no_longer_lists() {
+        let tenant = Tenant::parse("klinik").unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T03:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let mut bucket = Item::new();
+        for (n, c, minutes_ago) in [(1, 1, 40), (1, 2, 16), (2, 1, 14), (3, 1, 1)] {
+            let old = call(n, c, now - chrono::Duration::minutes(minutes_ago));
+            bucket.insert(slot_name(Stage::Anamnesa, n, c), slot_value(&old, None));
+        }
+        let mut ops = Vec::new();
+        fold_call(&mut ops, &tenant, &call(12, 1, now), None, Some(&bucket));
+        let [Op::Update { update, .. }] = ops.as_slice() else { panic!("{ops:?}") };
+        let mut removed = update.remove.clone();
+        removed.sort();
+        assert_eq!(removed, vec![slot_name(Stage::Anamnesa, 1, 1), slot_name(Stage::Anamnesa, 1, 2)], "older than 15 minutes");
+        assert!(update.set.iter().any(|(a, _)| *a == slot_name(Stage::Anamnesa, 12, 1)));
+        // Number 9 and number 1 share a slot (modulo 8): the new call's slot is set, not removed.
+        let mut ops = Vec::new();
+        fold_call(&mut ops, &tenant, &call(9, 1, now), None, Some(&bucket));
+        let [Op::Update { update, .. }] = ops.as_slice() else { panic!("{ops:?}") };
+        assert!(!update.remove.contains(&slot_name(Stage::Anamnesa, 9, 1)), "{update:?}");
+        assert!(update.set.iter().any(|(a, _)| *a == slot_name(Stage::Anamnesa, 9, 1)));
+        assert_eq!(update.remove, vec![slot_name(Stage::Anamnesa, 1, 2)]);
+    }
 }

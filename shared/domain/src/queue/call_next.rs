@@ -137,7 +137,7 @@ pub async fn call_next(deps: &Deps, tenant: &Tenant, actor: &Actor, poly_id: i64
                 priority: c.data.priority,
             });
             if let (Some(c), Some((_, a))) = (&call, changes.last()) {
-                crate::board::state::fold_call(&mut ops, tenant, c, a.data.room_id.filter(|_| c.room.is_some()));
+                crate::board::state::fold_call(&mut ops, tenant, c, a.data.room_id.filter(|_| c.room.is_some()), bucket.as_ref());
             }
             match deps.table.write(ops).await {
                 Ok(()) => {

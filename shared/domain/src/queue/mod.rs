@@ -288,7 +288,7 @@ pub async fn transition_to_room(deps: &Deps, tenant: &Tenant, actor: &Actor, id:
         let mut ops = change_ops(tenant, tz, &before, version, &after, call.is_some())?;
         rollup::fold_extremes(&mut ops, tenant, around.bucket.as_ref(), Some(&before.data.facts(tz)), &after.data.facts(tz));
         if let Some(c) = &call {
-            crate::board::state::fold_call(&mut ops, tenant, c, after.data.room_id.filter(|_| c.room.is_some()));
+            crate::board::state::fold_call(&mut ops, tenant, c, after.data.room_id.filter(|_| c.room.is_some()), around.bucket.as_ref());
         }
         if let (Some(times), Some(sample)) = (&around.times, sample) {
             ops.push(times.add_op(tenant, after.data.poly_id, &[sample]));
