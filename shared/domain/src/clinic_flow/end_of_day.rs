@@ -106,8 +106,12 @@ pub async fn close_day(deps: &Deps, tenant: &Tenant, actor: &Actor, date: NaiveD
             Err(e) => return Err(e.into()),
         }
     }
-    // The buckets go back to their counts (a second close finds nothing to clear).
-    crate::board::state::clear_day(deps, tenant, date).await?;
+    // The buckets go back to their counts (a second close finds nothing to clear). The day is
+    // closed whether or not this lands: a failure is only logged (the buckets then stay a little
+    // bigger, until someone closes the day again by hand).
+    if let Err(e) = crate::board::state::clear_day(deps, tenant, date).await {
+        tracing::warn!(clinic = tenant.slug(), %date, error = %e, "the closed day's board state stays on its buckets for now");
+    }
     Ok(DayClosed { date: date.format("%Y-%m-%d").to_string(), no_shows, left_in_progress: left, already_closed })
 }
 
