@@ -174,10 +174,7 @@ impl Ledger {
         self.0.entry(endpoint).or_default().push(c);
         let sum = self.1.entry(endpoint).or_default();
         for (kind, counts) in kinds {
-            let s = sum.entry(kind).or_default();
-            for i in 0..4 {
-                s[i] += counts[i];
-            }
+            add_to(sum.entry(kind).or_default(), counts);
         }
     }
     fn calls<'a>(&'a self, endpoints: &'a [&str]) -> impl Iterator<Item = &'a Cost> + 'a {
@@ -386,6 +383,12 @@ async fn bench(a: Args) {
     server.finish().await;
 }
 
+fn add_to(sum: &mut [f64; 4], counts: [f64; 4]) {
+    for (s, c) in sum.iter_mut().zip(counts) {
+        *s += c;
+    }
+}
+
 /// Where the day's write units go: per kind of item, the items a day written in transactions
 /// and alone, their write units (by item size, two per started KB in a transaction), and the
 /// items read; and per endpoint the items one call writes.
@@ -393,10 +396,7 @@ fn print_kinds(ledger: &Ledger) {
     let mut day: BTreeMap<&str, [f64; 4]> = BTreeMap::new();
     for (endpoint, kinds) in ledger.1.iter().filter(|(e, _)| DAY.contains(e)) {
         for (kind, c) in kinds {
-            let d = day.entry(kind.as_str()).or_default();
-            for i in 0..4 {
-                d[i] += c[i];
-            }
+            add_to(day.entry(kind.as_str()).or_default(), *c);
         }
         let calls = ledger.0.get(endpoint).map_or(1, Vec::len) as f64;
         let written: Vec<String> =

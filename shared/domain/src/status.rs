@@ -113,7 +113,7 @@ async fn copy_to_profile(deps: &Deps, tenant: &Tenant, items: &[Option<Item>]) {
 
 /// The workflow statuses a profile item carries, if it carries them ([`SYNCED`]).
 fn from_profile(profile: Option<&Item>) -> DomainResult<Option<HashMap<i64, Stored<Status>>>> {
-    let Some(p) = profile.filter(|p| p.get(SYNCED).and_then(Value::as_bool) == Some(true)) else { return Ok(None) };
+    let Some(p) = profile.filter(|p| synced(p)) else { return Ok(None) };
     let items = (1..=WORKFLOW.len() as i64).map(|id| p.get(&copy_attr(id)).and_then(Value::as_object).cloned());
     from_items(items)
 }
@@ -235,8 +235,11 @@ pub async fn update(deps: &Deps, tenant: &Tenant, actor: &Actor, id: i64, new: S
 
 /// Whether the clinic's profile keeps copies of the statuses (a flag that, once set, stays).
 async fn profile_synced(deps: &Deps, tenant: &Tenant) -> DomainResult<bool> {
-    let profile = deps.table.get(&crate::clinic::profile_key(tenant)).await?;
-    Ok(profile.as_ref().and_then(|p| p.get(SYNCED)).and_then(Value::as_bool) == Some(true))
+    Ok(deps.table.get(&crate::clinic::profile_key(tenant)).await?.is_some_and(|p| synced(&p)))
+}
+
+fn synced(profile: &Item) -> bool {
+    profile.get(SYNCED).and_then(Value::as_bool) == Some(true)
 }
 
 /// Soft delete; a workflow status is refused (409). Workflow codes never change and are
