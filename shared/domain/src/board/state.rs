@@ -190,12 +190,17 @@ fn last_of(item: &Item, heard: &[Heard]) -> Option<(LastCall, i64)> {
     Some((LastCall { queue_number: h.queue_number, stage: h.stage, number_of_calls: h.number_of_calls, at, to: h.to.clone() }, h.at_ms))
 }
 
+/// The rollup buckets of one day, every poly's: one Query of the year's partition.
+async fn day_buckets(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<Vec<Item>> {
+    use chrono::Datelike;
+    let query = Query::partition(rollup::partition(tenant, date.year())).sort(rollup::sort_key_range(date, date));
+    Ok(antrean_store::query_all(deps.table.as_ref(), query).await?)
+}
+
 /// The day's polies as their buckets keep them (one Query of the rollup partition), and the
 /// polies whose bucket is older than the board state ([`MARK`]).
 pub async fn day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<(Vec<(i64, DayNumbers)>, Vec<i64>)> {
-    use chrono::Datelike;
-    let query = Query::partition(rollup::partition(tenant, date.year())).sort(rollup::sort_key_range(date, date));
-    let items = antrean_store::query_all(deps.table.as_ref(), query).await?;
+    let items = day_buckets(deps, tenant, date).await?;
     let (mut kept, mut older) = (Vec::new(), Vec::new());
     for item in &items {
         let Some(poly_id) = item.get("poly_id").and_then(Value::as_i64) else { continue };
@@ -214,9 +219,7 @@ pub async fn day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<
 /// small update per poly that has any. Idempotent; a number staff still call after the close
 /// puts its own attribute back, which the closed day's boards do not show.
 pub async fn clear_day(deps: &Deps, tenant: &Tenant, date: NaiveDate) -> DomainResult<()> {
-    use chrono::Datelike;
-    let query = Query::partition(rollup::partition(tenant, date.year())).sort(rollup::sort_key_range(date, date));
-    for item in antrean_store::query_all(deps.table.as_ref(), query).await? {
+    for item in day_buckets(deps, tenant, date).await? {
         let (Some(pk), Some(sk)) = (item.get("pk").and_then(Value::as_str), item.get("sk").and_then(Value::as_str)) else { continue };
         let board: Vec<&String> = item.keys().filter(|a| is_board_attr(a) && a.as_str() != MARK).collect();
         if board.is_empty() {
